@@ -1,0 +1,24 @@
+# MFAS (Pérez-Rúa et al., CVPR 2019) and DMF (Hu et al.) as one reproducible workflow.
+# The config is validated against config/schema.yaml before any rule runs.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/backbones.smk"
+include: "rules/search.smk"
+include: "rules/dmf.smk"
+
+
+rule all:
+    input:
+        get_final_outputs(),
+    default_target: True

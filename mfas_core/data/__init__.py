@@ -1,0 +1,1 @@
+"""Datasets: one module per source, and `schema` for the shared HDF5 layout."""

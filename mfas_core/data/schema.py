@@ -1,0 +1,153 @@
+"""The dataset HDF5 layout every loader writes and every stage reads.
+
+Layout of results/data/<dataset>.h5:
+  /<split>/<modality>   float32 or float16, [N, *shape]   split in train, val, test
+  /<split>/labels       int64 [N] (task single) or uint8 [N, C] multi-hot (task multi)
+  attrs: schema_version, name, kind, task, modalities (JSON list, modality 1 first),
+         classes (JSON list), shapes (JSON {modality: shape}), sources (JSON {file: sha256}),
+         params (JSON: the preparation parameters)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from mfas_core.io import InputError, atomic_path
+
+os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
+import h5py  # noqa: E402
+
+SPLITS = ("train", "val", "test")
+SCHEMA_VERSION = 1
+
+
+def write_dataset(
+    path: str | Path,
+    splits: dict[str, dict[str, np.ndarray]],
+    labels: dict[str, np.ndarray],
+    *,
+    name: str,
+    kind: str,
+    classes: list[str],
+    sources: dict[str, str],
+    params: dict,
+    storage_dtype: dict[str, str] | None = None,
+) -> None:
+    """Validate arrays, then write them atomically in the layout above.
+
+    splits: split -> modality -> array [N, *shape]; labels: split -> [N] or [N, C].
+    storage_dtype: optional modality -> "float16" to halve the size of large modalities.
+    """
+    storage_dtype = storage_dtype or {}
+    modalities = list(splits["train"].keys())
+    task = "multi" if labels["train"].ndim == 2 else "single"
+    shapes = {m: list(splits["train"][m].shape[1:]) for m in modalities}
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            f.attrs.update(
+                schema_version=SCHEMA_VERSION,
+                name=name,
+                kind=kind,
+                task=task,
+                modalities=json.dumps(modalities),
+                classes=json.dumps(list(classes)),
+                shapes=json.dumps(shapes),
+                sources=json.dumps(sources, sort_keys=True),
+                params=json.dumps(params, sort_keys=True),
+            )
+            for split in SPLITS:
+                g = f.create_group(split)
+                for m in modalities:
+                    arr = np.asarray(splits[split][m])
+                    dt = storage_dtype.get(m, "float32")
+                    chunk = (min(len(arr), max(1, 2**20 // max(1, arr[0].nbytes))),) + arr.shape[1:]
+                    g.create_dataset(m, data=arr.astype(dt), chunks=chunk if len(arr) else None)
+                y = np.asarray(labels[split])
+                g.create_dataset("labels", data=y.astype(np.uint8 if task == "multi" else np.int64))
+        validate_dataset(tmp, display_path=path)
+
+
+def read_attrs(path: str | Path) -> dict:
+    """File attributes with the JSON ones decoded."""
+    with h5py.File(path, "r") as f:
+        out = dict(f.attrs)
+    for k in ("modalities", "classes", "shapes", "sources", "params"):
+        if k in out:
+            out[k] = json.loads(out[k])
+    return out
+
+
+def read_split(path: str | Path, split: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """All modalities of one split as float32 arrays, and its labels."""
+    with h5py.File(path, "r") as f:
+        mods = json.loads(f.attrs["modalities"])
+        data = {m: f[split][m][()].astype(np.float32) for m in mods}
+        labels = f[split]["labels"][()]
+    return data, labels
+
+
+def validate_dataset(path: str | Path, display_path: str | Path | None = None) -> dict:
+    """Check a dataset file against the layout; raise InputError naming the file and field.
+
+    Checks: required attributes, all splits and modalities present, shapes match `shapes`,
+    sample counts agree within a split, values finite, labels in range. Returns the attrs.
+    """
+    shown = display_path or path
+    try:
+        f = h5py.File(path, "r")
+    except (OSError, FileNotFoundError) as exc:
+        raise InputError(shown, "file", f"cannot open as HDF5 ({exc.__class__.__name__})") from None
+    with f:
+        for key in ("modalities", "classes", "shapes", "task"):
+            if key not in f.attrs:
+                raise InputError(shown, f"attrs/{key}", "missing attribute")
+        try:
+            mods = json.loads(f.attrs["modalities"])
+            classes = json.loads(f.attrs["classes"])
+            shapes = json.loads(f.attrs["shapes"])
+        except (TypeError, json.JSONDecodeError):
+            raise InputError(shown, "attrs", "modalities/classes/shapes are not JSON") from None
+        task = f.attrs["task"]
+        if task not in ("single", "multi"):
+            raise InputError(shown, "attrs/task", f"{task!r} is not 'single' or 'multi'")
+        if len(mods) != 2:
+            raise InputError(shown, "attrs/modalities", f"needs exactly 2 modalities, got {mods}")
+        for split in SPLITS:
+            if split not in f:
+                raise InputError(shown, f"/{split}", "missing split")
+            if "labels" not in f[split]:
+                raise InputError(shown, f"/{split}/labels", "missing")
+            y = f[split]["labels"][()]
+            n = len(y)
+            if n == 0:
+                raise InputError(shown, f"/{split}/labels", "split is empty")
+            if task == "single":
+                if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+                    raise InputError(shown, f"/{split}/labels", f"must be integer [N], got {y.dtype} {y.shape}")
+                if y.min() < 0 or y.max() >= len(classes):
+                    raise InputError(shown, f"/{split}/labels", f"values outside 0..{len(classes) - 1}")
+            else:
+                if y.ndim != 2 or y.shape[1] != len(classes):
+                    raise InputError(shown, f"/{split}/labels", f"must be [N, {len(classes)}] multi-hot, got {y.shape}")
+                if not np.isin(y, (0, 1)).all():
+                    raise InputError(shown, f"/{split}/labels", "multi-hot values must be 0 or 1")
+            for m in mods:
+                field = f"/{split}/{m}"
+                if m not in f[split]:
+                    raise InputError(shown, field, "missing modality")
+                ds = f[split][m]
+                if list(ds.shape[1:]) != list(shapes[m]):
+                    raise InputError(shown, field, f"shape {list(ds.shape[1:])} differs from attrs/shapes {shapes[m]}")
+                if ds.shape[0] != n:
+                    raise InputError(shown, field, f"{ds.shape[0]} samples but labels have {n}")
+                if not np.issubdtype(ds.dtype, np.floating):
+                    raise InputError(shown, field, f"dtype {ds.dtype} is not floating point")
+                step = max(1, 2**22 // max(1, int(np.prod(ds.shape[1:])) * 4))
+                for i in range(0, ds.shape[0], step):
+                    if not np.isfinite(ds[i : i + step]).all():
+                        raise InputError(shown, field, "contains NaN or inf values")
+        return read_attrs(path)

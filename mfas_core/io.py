@@ -1,0 +1,130 @@
+"""Small shared helpers: atomic writes, seeding, device choice, hashing, logging to a rule log."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import random
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+# Readers and writers of the HDF5 cache must never collide on file locks (REFERENCE §4).
+os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
+
+
+class InputError(ValueError):
+    """Bad input: the message is one line naming the file and the field."""
+
+    def __init__(self, path: str | os.PathLike, field: str, problem: str):
+        self.path, self.field, self.problem = str(path), field, problem
+        super().__init__(f"{path}: {field}: {problem}")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to `path`; rename it onto `path` only if the block succeeds.
+
+    Nothing half-written is ever left at `path`: on error the temporary file is removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_json(path: str | os.PathLike, obj) -> None:
+    """Write `obj` as pretty JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write text atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_tsv(path: str | os.PathLike, frame) -> None:
+    """Write a pandas DataFrame as TSV, atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, sep="\t", index=False)
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and torch, and ask torch for deterministic kernels."""
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def pick_device(preference: str = "auto"):
+    """The torch device a training job should use.
+
+    Snakemake's `gpu` resource is only a counter (REFERENCE §4): the job picks the device.
+    With `auto`, use the visible CUDA device with the most free memory (SLURM narrows the
+    visible set with CUDA_VISIBLE_DEVICES), else the CPU.
+    """
+    import torch
+
+    if preference == "cpu" or not torch.cuda.is_available():
+        if preference == "cuda":
+            raise RuntimeError("device: cuda was asked for but torch sees no CUDA device")
+        return torch.device("cpu")
+    free = [torch.cuda.mem_get_info(i)[0] for i in range(torch.cuda.device_count())]
+    return torch.device(f"cuda:{max(range(len(free)), key=free.__getitem__)}")
+
+
+def set_threads(n: int | None) -> None:
+    """Limit torch's intra-op threads to what the rule declared."""
+    import torch
+
+    if n:
+        torch.set_num_threads(int(n))
+
+
+@contextlib.contextmanager
+def rule_log(snakemake) -> Iterator[None]:
+    """Send stderr (warnings, tqdm progress, tracebacks) to the rule's log file."""
+    log = snakemake.log[0] if len(snakemake.log) else None
+    if log is None:
+        yield
+        return
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as fh:
+        old = sys.stderr
+        sys.stderr = fh
+        try:
+            yield
+        except Exception as exc:  # one line for the user, the traceback for the log
+            import traceback
+
+            traceback.print_exc(file=fh)
+            sys.stderr = old
+            print(f"Error: {exc}", file=sys.stderr)
+            raise SystemExit(1) from None
+        finally:
+            sys.stderr = old
