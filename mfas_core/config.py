@@ -34,7 +34,7 @@ DEFAULT_BACKBONES = {
         "image": {"type": "conv", "blocks": 3, "channels": 3},
     },
     "mfeat": {
-        "pix": {"type": "conv", "blocks": 2, "channels": 8},
+        "pix": {"type": "conv", "blocks": 3, "channels": 8},
     },
 }
 DEFAULT_MLP = {"type": "mlp", "hidden": [256, 128, 64]}

@@ -63,3 +63,78 @@ class FeatureStore:
     def labels(self, split: str) -> np.ndarray:
         with h5py.File(self.path, "r") as f:
             return f[split]["labels"][()]
+
+    def verify(self, backbone_path: str | Path | None = None, data_path: str | Path | None = None) -> None:
+        """Fail (naming the file to rebuild) if the cache was made from other weights or data."""
+        from mfas_core.io import InputError, sha256_file
+
+        if backbone_path is not None and sha256_file(backbone_path) != self.backbone_sha256:
+            raise InputError(
+                self.path, "attrs/backbone_sha256",
+                f"made from other weights than {backbone_path}; rebuild {self.path}",
+            )
+        if data_path is not None and sha256_file(data_path) != self.data_sha256:
+            raise InputError(
+                self.path, "attrs/data_sha256", f"made from another {data_path}; rebuild {self.path}"
+            )
+
+
+def extract_features(
+    data: str | Path,
+    backbone: str | Path,
+    out: str | Path,
+    *,
+    dataset: str,
+    modality: str,
+    spec: dict,
+    batch_size: int = 512,
+    device: str = "cpu",
+    threads: int | None = None,
+) -> None:
+    """Run the frozen backbone once over every split and cache all taps, logits and labels.
+
+    Streams `batch_size` rows at a time from the dataset file into chunked HDF5 datasets, so
+    memory is bounded by the batch, not the dataset. One writer per output file.
+    """
+    import sys
+
+    import torch
+    from tqdm import tqdm
+
+    from mfas_core.backbones import dataset_info, load_backbone
+    from mfas_core.data.schema import SPLITS
+    from mfas_core.io import atomic_path, pick_device, set_threads, sha256_file
+
+    set_threads(threads)
+    dev = pick_device(device)
+    shape, n_classes, task = dataset_info(data, modality)
+    model = load_backbone(backbone, spec, shape, n_classes).to(dev)
+    names = [f"layer_{k}" for k in range(1, len(model.tap_sizes) + 1)]
+    with atomic_path(out) as tmp, h5py.File(data, "r") as src, h5py.File(tmp, "w") as dst:
+        dst.attrs.update(
+            dataset=dataset,
+            modality=modality,
+            task=task,
+            n_classes=n_classes,
+            layer_names=json.dumps([f"{modality}.block{k}" for k in range(1, len(names) + 1)]),
+            layer_sizes=json.dumps([int(s) for s in model.tap_sizes]),
+            backbone_sha256=sha256_file(backbone),
+            data_sha256=sha256_file(data),
+        )
+        for split in SPLITS:
+            x_src, y = src[split][modality], src[split]["labels"][()]
+            n = x_src.shape[0]
+            g = dst.create_group(split)
+            outs = [
+                g.create_dataset(name, (n, d), dtype="f4", chunks=(min(n, 4096), d))
+                for name, d in zip(names, model.tap_sizes, strict=True)
+            ]
+            logits = g.create_dataset("logits", (n, n_classes), dtype="f4", chunks=(min(n, 4096), n_classes))
+            g.create_dataset("labels", data=y)
+            with torch.no_grad():
+                for i in tqdm(range(0, n, batch_size), desc=f"{modality}/{split}", file=sys.stderr, mininterval=5):
+                    xb = torch.from_numpy(x_src[i : i + batch_size]).to(dev)
+                    taps = model.taps(xb)
+                    for ds, t in zip(outs, taps, strict=True):
+                        ds[i : i + len(xb)] = t.float().cpu().numpy()
+                    logits[i : i + len(xb)] = model.head(taps[-1]).float().cpu().numpy()

@@ -1,0 +1,337 @@
+"""Unimodal backbones whose per-block outputs (taps) are MFAS's searchable features.
+
+Conv backbone (images, spectrograms; REFERENCE §1): blocks of bias-free conv + BatchNorm + ReLU
++ 2x2 max-pool, channels C, 2C, 4C, ...; the first conv is 5x5, the rest 3x3. Each block's
+output, global-average-pooled over space, is one tap. MLP backbone (vectors): Linear + ReLU
+layers, each layer's output is a tap. A linear head on the last tap gives the logits.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from mfas_core.io import InputError, atomic_path
+
+
+class ConvBackbone(nn.Module):
+    """LeNet-style conv net with one global-average-pooled tap per block."""
+
+    def __init__(self, input_shape: tuple[int, ...], n_classes: int, blocks: int = 3, channels: int = 3):
+        super().__init__()
+        self.input_shape = tuple(input_shape)
+        in_ch = 1 if len(self.input_shape) == 2 else self.input_shape[0]
+        layers = []
+        for b in range(blocks):
+            out_ch = channels * 2**b
+            k = 5 if b == 0 else 3
+            layers.append(
+                nn.Sequential(
+                    nn.Conv2d(in_ch, out_ch, k, padding=k // 2, bias=False),
+                    nn.BatchNorm2d(out_ch),
+                    nn.ReLU(inplace=True),
+                    nn.MaxPool2d(2, ceil_mode=True),
+                )
+            )
+            in_ch = out_ch
+        self.blocks = nn.ModuleList(layers)
+        self.tap_sizes = [channels * 2**b for b in range(blocks)]
+        self.head = nn.Linear(self.tap_sizes[-1], n_classes)
+        # Input standardisation fitted on the training split (saved with the weights).
+        self.register_buffer("input_mean", torch.zeros(()))
+        self.register_buffer("input_std", torch.ones(()))
+
+    def taps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Pooled output of every block, shallow to deep: list of [B, C_k]."""
+        x = (x.float() - self.input_mean) / self.input_std
+        if x.dim() == len(self.input_shape) + 1 and len(self.input_shape) == 2:
+            x = x.unsqueeze(1)
+        out = []
+        for block in self.blocks:
+            x = block(x)
+            out.append(x.mean(dim=(2, 3)))
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.taps(x)[-1])
+
+
+class MLPBackbone(nn.Module):
+    """Fully connected net for vector modalities; each hidden layer's output is a tap."""
+
+    def __init__(self, input_shape: tuple[int, ...], n_classes: int, hidden: list[int] | None = None):
+        super().__init__()
+        self.input_shape = tuple(input_shape)
+        hidden = list(hidden or [256, 128, 64])
+        d = int(np.prod(self.input_shape))
+        self.blocks = nn.ModuleList()
+        for h in hidden:
+            self.blocks.append(nn.Sequential(nn.Linear(d, h), nn.ReLU(inplace=True)))
+            d = h
+        self.tap_sizes = hidden
+        self.head = nn.Linear(hidden[-1], n_classes)
+        self.register_buffer("input_mean", torch.zeros(int(np.prod(self.input_shape))))
+        self.register_buffer("input_std", torch.ones(int(np.prod(self.input_shape))))
+
+    def taps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = (x.float().flatten(1) - self.input_mean) / self.input_std
+        out = []
+        for block in self.blocks:
+            x = block(x)
+            out.append(x)
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.taps(x)[-1])
+
+
+def build_backbone(spec: dict, input_shape: tuple[int, ...], n_classes: int) -> nn.Module:
+    """Backbone from a config spec: {type: conv, blocks, channels} or {type: mlp, hidden}."""
+    if spec["type"] == "conv":
+        if len(input_shape) not in (2, 3):
+            raise ValueError(f"conv backbone needs a 2-D (or C×H×W) input, got shape {input_shape}")
+        return ConvBackbone(input_shape, n_classes, spec.get("blocks", 3), spec.get("channels", 3))
+    if spec["type"] == "mlp":
+        return MLPBackbone(input_shape, n_classes, spec.get("hidden"))
+    raise ValueError(f"unknown backbone type {spec['type']!r}")
+
+
+def load_backbone(path: str | Path, spec: dict, input_shape: tuple[int, ...], n_classes: int) -> nn.Module:
+    """Load saved weights into the architecture the config describes (eval mode).
+
+    A file saved for another architecture is an InputError naming it, never a silent reuse.
+    """
+    model = build_backbone(spec, input_shape, n_classes)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError) as exc:
+        raise InputError(path, "state_dict", f"unreadable ({exc.__class__.__name__}); rebuild it") from None
+    try:
+        model.load_state_dict(state)
+    except RuntimeError:
+        raise InputError(
+            path,
+            "state_dict",
+            f"does not match the configured backbone {spec}; delete it and re-run to rebuild",
+        ) from None
+    return model.eval()
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _batches(n: int, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+def fit_standardisation(model: nn.Module, x: np.ndarray) -> None:
+    """Set the model's input mean/std from (a sample of) the training inputs."""
+    sample = x[: min(len(x), 5000)].astype(np.float32).reshape(min(len(x), 5000), -1)
+    if isinstance(model, ConvBackbone):
+        mean, std = sample.mean(), sample.std()
+    else:
+        mean, std = sample.mean(0), sample.std(0)
+    model.input_mean.copy_(torch.as_tensor(mean))
+    model.input_std.copy_(torch.as_tensor(np.maximum(std, 1e-6)))
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: np.ndarray, device: torch.device, batch_size: int = 512) -> np.ndarray:
+    """Logits for every row of x (streamed in batches)."""
+    model.eval()
+    out = []
+    for i in range(0, len(x), batch_size):
+        xb = torch.from_numpy(np.ascontiguousarray(x[i : i + batch_size])).to(device)
+        out.append(model(xb).float().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, model.head.out_features), np.float32)
+
+
+def score(task: str, y: np.ndarray, logits: np.ndarray) -> float:
+    """Accuracy (single-label) or weighted F1 (multi-label) of logits against labels."""
+    if task == "multi":
+        from sklearn.metrics import f1_score
+
+        return float(f1_score(y, (logits > 0).astype(int), average="weighted", zero_division=0))
+    return float((logits.argmax(1) == y).mean())
+
+
+def train_backbone(
+    model: nn.Module,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    *,
+    task: str,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    seed: int,
+    device: torch.device,
+    progress=None,
+) -> dict:
+    """Train with Adam, keep the weights of the best validation epoch; returns a history dict."""
+    from tqdm import tqdm
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    x_tr, y_tr = train
+    x_va, y_va = val
+    fit_standardisation(model, x_tr)
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    loss_fn = nn.BCEWithLogitsLoss() if task == "multi" else nn.CrossEntropyLoss()
+    best = (-1.0, None, 0)
+    history = []
+    start = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        model.train()
+        total, count = 0.0, 0
+        for idx in tqdm(_batches(len(x_tr), batch_size, rng), desc=f"epoch {epoch}", file=progress, mininterval=5):
+            idx = np.sort(idx)
+            xb = torch.from_numpy(np.asarray(x_tr[idx])).to(device)
+            yb = torch.from_numpy(np.asarray(y_tr[idx])).to(device)
+            yb = yb.float() if task == "multi" else yb.long()
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+            count += len(idx)
+        val_score = score(task, y_va, predict(model, x_va, device))
+        history.append({"epoch": epoch, "train_loss": total / max(count, 1), "val_score": val_score})
+        if val_score > best[0]:
+            best = (val_score, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, epoch)
+    model.load_state_dict(best[1])
+    model.to(device).eval()
+    return {"best_epoch": best[2], "val_score": best[0], "history": history, "seconds": time.perf_counter() - start}
+
+
+def save_backbone(model: nn.Module, path: str | Path) -> None:
+    """Save the state_dict atomically (load it back with load_backbone)."""
+    with atomic_path(path) as tmp:
+        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp)
+
+
+# --------------------------------------------------------------------------- rule entry point
+
+
+def read_modality(path: str | Path, split: str, modality: str) -> tuple[np.ndarray, np.ndarray]:
+    """One modality of one split in its stored dtype (float16 stays float16), and the labels."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return f[split][modality][()], f[split]["labels"][()]
+    except KeyError:
+        raise InputError(path, f"/{split}/{modality}", "missing in the dataset file") from None
+
+
+def dataset_info(path: str | Path, modality: str) -> tuple[tuple[int, ...], int, str]:
+    """(input shape, number of classes, task) of a modality in a dataset file."""
+    from mfas_core.data.schema import read_attrs
+
+    attrs = read_attrs(path)
+    if modality not in attrs["shapes"]:
+        raise InputError(path, "attrs/modalities", f"no modality {modality!r} (has {attrs['modalities']})")
+    return tuple(attrs["shapes"][modality]), len(attrs["classes"]), str(attrs["task"])
+
+
+def run_train_backbone(
+    data: str,
+    model_out: str,
+    metrics_out: str,
+    *,
+    dataset: str,
+    modality: str,
+    spec: dict,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    max_train: int,
+    seed: int,
+    device: str,
+    threads: int,
+) -> dict:
+    """Train one modality's backbone, keep the best-val epoch, save weights and metrics."""
+    import sys
+
+    from mfas_core.io import pick_device, set_seed, set_threads, write_json
+
+    set_threads(threads)
+    set_seed(seed)
+    dev = pick_device(device)
+    shape, n_classes, task = dataset_info(data, modality)
+    x_tr, y_tr = read_modality(data, "train", modality)
+    if max_train and len(x_tr) > max_train:
+        keep = np.sort(np.random.default_rng(seed).choice(len(x_tr), max_train, replace=False))
+        x_tr, y_tr = x_tr[keep], y_tr[keep]
+    x_va, y_va = read_modality(data, "val", modality)
+    model = build_backbone(spec, shape, n_classes)
+    fit = train_backbone(
+        model, (x_tr, y_tr), (x_va, y_va), task=task, epochs=epochs, batch_size=batch_size,
+        lr=lr, weight_decay=weight_decay, seed=seed, device=dev, progress=sys.stderr,
+    )
+    x_te, y_te = read_modality(data, "test", modality)
+    test_score = score(task, y_te, predict(model, x_te, dev))
+    metrics = {
+        "dataset": dataset,
+        "modality": modality,
+        "task": task,
+        "metric": "weighted_f1" if task == "multi" else "accuracy",
+        "val": fit["val_score"],
+        "test": test_score,
+        "best_epoch": fit["best_epoch"],
+        "epochs": epochs,
+        "seconds": round(fit["seconds"], 2),
+        "n_train": int(len(x_tr)),
+        "device": str(dev),
+        "spec": spec,
+        "tap_sizes": list(model.tap_sizes),
+        "n_parameters": int(sum(p.numel() for p in model.parameters())),
+        "history": fit["history"],
+    }
+    model.cpu()
+    save_backbone(model, model_out)
+    write_json(metrics_out, metrics)
+    print(f"{dataset}/{modality}: val {fit['val_score']:.4f} test {test_score:.4f}", file=sys.stderr)
+    return metrics
+
+
+# Paper's unimodal baselines (MFAS Table 2, AV-MNIST test accuracy %).
+PAPER_UNIMODAL = {("avmnist", "image"): ("LeNet-3 image only", 74.52), ("avmnist", "audio"): ("LeNet-5 spectrogram only", 66.06)}
+
+
+def unimodal_table(metrics_paths: list[str], out: str) -> str:
+    """Markdown table of every backbone's val/test score, the paper's number beside ours."""
+    import json
+
+    from mfas_core.io import write_text
+
+    rows = [
+        "| dataset | modality | backbone | params | metric | val | test | paper (test) | epochs (best) | seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in metrics_paths:
+        m = json.loads(Path(p).read_text())
+        paper = PAPER_UNIMODAL.get((m["dataset"].split("_")[0], m["modality"]))
+        spec = m["spec"]
+        arch = f"conv {spec.get('blocks')}×{spec.get('channels')}" if spec["type"] == "conv" else f"mlp {spec.get('hidden')}"
+        rows.append(
+            f"| {m['dataset']} | {m['modality']} | {arch} | {m['n_parameters']:,} | {m['metric']} "
+            f"| {100 * m['val']:.2f} | {100 * m['test']:.2f} "
+            f"| {f'{paper[1]:.2f} ({paper[0]})' if paper else '—'} | {m['epochs']} ({m['best_epoch']}) | {m['seconds']:.0f} |"
+        )
+    text = (
+        "# Unimodal backbones\n\nScores in %, one seed. Our AV-MNIST audio is synthesized speech "
+        "(eSpeak NG) with synthetic noise, not TIDIGITS + ESC-50, and the backbones are trained "
+        "for the configured epochs on CPU, so the paper's numbers are a target, not a replication.\n\n"
+        + "\n".join(rows) + "\n"
+    )
+    write_text(out, text)
+    return text

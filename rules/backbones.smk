@@ -1,0 +1,69 @@
+# Unimodal backbones and the per-layer pooled feature cache.
+
+
+rule train_backbone:
+    input:
+        data="results/data/{dataset}.h5",
+    output:
+        model="results/backbones/{dataset}/{modality}.pt",
+        metrics="results/backbones/{dataset}/{modality}.metrics.json",
+    params:
+        dataset="{dataset}",
+        modality="{modality}",
+        spec=lambda wc: dataset_spec(wc.dataset)["backbones"][wc.modality],
+        epochs=config["backbone_training"]["epochs"],
+        batch_size=config["backbone_training"]["batch_size"],
+        lr=config["backbone_training"]["lr"],
+        weight_decay=config["backbone_training"]["weight_decay"],
+        max_train=config["backbone_training"]["max_train"],
+        seed=config["seed"],
+        device=config["device"],
+    threads: config["threads"]
+    resources:
+        gpu=1,
+    log:
+        "logs/train_backbone/{dataset}/{modality}.log",
+    benchmark:
+        "results/benchmarks/train_backbone/{dataset}/{modality}.tsv"
+    script:
+        "../workflow_scripts/train_backbone.py"
+
+
+rule extract_features:
+    input:
+        data="results/data/{dataset}.h5",
+        model="results/backbones/{dataset}/{modality}.pt",
+    output:
+        features="results/features/{dataset}/{modality}.h5",
+    params:
+        dataset="{dataset}",
+        modality="{modality}",
+        spec=lambda wc: dataset_spec(wc.dataset)["backbones"][wc.modality],
+        batch_size=config["backbone_training"]["extract_batch_size"],
+        device=config["device"],
+    threads: config["threads"]
+    resources:
+        gpu=1,
+    log:
+        "logs/extract_features/{dataset}/{modality}.log",
+    benchmark:
+        "results/benchmarks/extract_features/{dataset}/{modality}.tsv"
+    script:
+        "../workflow_scripts/extract_features.py"
+
+
+rule tabulate_unimodal:
+    input:
+        metrics=lambda wc: [
+            f"results/backbones/{d}/{m}.metrics.json"
+            for d in FEATURE_DATASETS
+            for m in modalities(d)
+        ],
+    output:
+        table="results/tables/unimodal.md",
+    log:
+        "logs/tabulate_unimodal/unimodal.log",
+    benchmark:
+        "results/benchmarks/tabulate_unimodal/unimodal.tsv"
+    script:
+        "../workflow_scripts/tabulate_unimodal.py"

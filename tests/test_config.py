@@ -1,0 +1,84 @@
+"""Config: schema validation, dataset instances, cross-field checks."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from conftest import REPO
+from mfas_core.config import ConfigError, check_config, dataset_instances
+
+SCHEMA = str(REPO / "config" / "schema.yaml")
+
+
+def load(name: str) -> dict:
+    cfg = yaml.safe_load((REPO / "config" / name).read_text())
+    validate(cfg, SCHEMA)
+    return cfg
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "paper.yaml"])
+def test_shipped_configs_validate_and_pass_cross_checks(name):
+    cfg = load(name)
+    check_config(cfg, dataset_instances(cfg))
+
+
+def test_validation_fills_search_defaults_from_the_reference_code():
+    cfg = load("config.yaml")
+    s = cfg["search"]
+    assert (s["iterations"], s["k"], s["max_layers"], s["epochs"]) == (3, 15, 4, 3)
+    assert (s["t_max"], s["t_min"], s["sigma"]) == (10.0, 0.2, 4.0)
+
+
+def test_mnist_halves_entry_expands_to_one_dataset_per_damage_level():
+    cfg = load("config.yaml")
+    inst = dataset_instances(cfg)
+    halves = sorted(k for k, v in inst.items() if v["kind"] == "mnist_halves")
+    assert halves == ["mnist_halves_d0", "mnist_halves_d30", "mnist_halves_d50", "mnist_halves_d70"]
+    assert inst["mnist_halves_d30"]["damage"] == 0.3
+
+
+def test_avmnist_modality_one_is_audio_with_five_taps():
+    inst = dataset_instances(load("config.yaml"))["avmnist"]
+    assert inst["modalities"] == ["audio", "image"]
+    assert inst["backbones"]["audio"]["blocks"] == 5 and inst["backbones"]["image"]["blocks"] == 3
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (lambda c: c["search"].update(max_layers=0), "max_layers"),
+        (lambda c: c["search"].update(nonlinearities=["tanh"]), "nonlinearities"),
+        (lambda c: c["datasets"]["avmnist"].update(kind="imagenet"), "kind"),
+        (lambda c: c.update(unknown_key=1), "unknown_key"),
+    ],
+)
+def test_schema_rejects_bad_values_naming_the_key(edit, key):
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    edit(cfg)
+    with pytest.raises(Exception, match=key):
+        validate(cfg, SCHEMA)
+
+
+def test_k_larger_than_the_one_layer_pool_is_an_error_naming_search_k():
+    cfg = load("config.yaml")
+    cfg["search"]["k"] = 31  # avmnist: 5 x 3 x 2 = 30 one-layer architectures
+    with pytest.raises(ConfigError, match="search.k"):
+        check_config(cfg, dataset_instances(cfg))
+
+
+def test_search_dataset_must_be_defined():
+    cfg = copy.deepcopy(load("config.yaml"))
+    cfg["search"]["datasets"] = ["nope"]
+    with pytest.raises(ConfigError, match="search.datasets"):
+        check_config(cfg, dataset_instances(cfg))
+
+
+def test_bring_your_own_kind_needs_a_path():
+    cfg = load("config.yaml")
+    cfg["datasets"]["mine"] = {"kind": "hdf5"}
+    with pytest.raises(ConfigError, match="datasets.mine.path"):
+        check_config(cfg, dataset_instances(cfg))
