@@ -21,7 +21,9 @@ from mfas_core.io import InputError, atomic_path
 class ConvBackbone(nn.Module):
     """LeNet-style conv net with one global-average-pooled tap per block."""
 
-    def __init__(self, input_shape: tuple[int, ...], n_classes: int, blocks: int = 3, channels: int = 3):
+    def __init__(
+        self, input_shape: tuple[int, ...], n_classes: int, blocks: int = 3, channels: int = 3
+    ):
         super().__init__()
         self.input_shape = tuple(input_shape)
         in_ch = 1 if len(self.input_shape) == 2 else self.input_shape[0]
@@ -63,7 +65,9 @@ class ConvBackbone(nn.Module):
 class MLPBackbone(nn.Module):
     """Fully connected net for vector modalities; each hidden layer's output is a tap."""
 
-    def __init__(self, input_shape: tuple[int, ...], n_classes: int, hidden: list[int] | None = None):
+    def __init__(
+        self, input_shape: tuple[int, ...], n_classes: int, hidden: list[int] | None = None
+    ):
         super().__init__()
         self.input_shape = tuple(input_shape)
         hidden = list(hidden or [256, 128, 64])
@@ -100,7 +104,9 @@ def build_backbone(spec: dict, input_shape: tuple[int, ...], n_classes: int) -> 
     raise ValueError(f"unknown backbone type {spec['type']!r}")
 
 
-def load_backbone(path: str | Path, spec: dict, input_shape: tuple[int, ...], n_classes: int) -> nn.Module:
+def load_backbone(
+    path: str | Path, spec: dict, input_shape: tuple[int, ...], n_classes: int
+) -> nn.Module:
     """Load saved weights into the architecture the config describes (eval mode).
 
     A file saved for another architecture is an InputError naming it, never a silent reuse.
@@ -109,7 +115,9 @@ def load_backbone(path: str | Path, spec: dict, input_shape: tuple[int, ...], n_
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError, EOFError) as exc:
-        raise InputError(path, "state_dict", f"unreadable ({exc.__class__.__name__}); rebuild it") from None
+        raise InputError(
+            path, "state_dict", f"unreadable ({exc.__class__.__name__}); rebuild it"
+        ) from None
     try:
         model.load_state_dict(state)
     except RuntimeError:
@@ -141,7 +149,9 @@ def fit_standardisation(model: nn.Module, x: np.ndarray) -> None:
 
 
 @torch.no_grad()
-def predict(model: nn.Module, x: np.ndarray, device: torch.device, batch_size: int = 512) -> np.ndarray:
+def predict(
+    model: nn.Module, x: np.ndarray, device: torch.device, batch_size: int = 512
+) -> np.ndarray:
     """Logits for every row of x (streamed in batches)."""
     model.eval()
     out = []
@@ -191,7 +201,12 @@ def train_backbone(
     for epoch in range(1, epochs + 1):
         model.train()
         total, count = 0.0, 0
-        for idx in tqdm(_batches(len(x_tr), batch_size, rng), desc=f"epoch {epoch}", file=progress, mininterval=5):
+        for idx in tqdm(
+            _batches(len(x_tr), batch_size, rng),
+            desc=f"epoch {epoch}",
+            file=progress,
+            mininterval=5,
+        ):
             idx = np.sort(idx)
             xb = torch.from_numpy(np.asarray(x_tr[idx])).to(device)
             yb = torch.from_numpy(np.asarray(y_tr[idx])).to(device)
@@ -203,12 +218,23 @@ def train_backbone(
             total += float(loss.detach()) * len(idx)
             count += len(idx)
         val_score = score(task, y_va, predict(model, x_va, device))
-        history.append({"epoch": epoch, "train_loss": total / max(count, 1), "val_score": val_score})
+        history.append(
+            {"epoch": epoch, "train_loss": total / max(count, 1), "val_score": val_score}
+        )
         if val_score > best[0]:
-            best = (val_score, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, epoch)
+            best = (
+                val_score,
+                {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                epoch,
+            )
     model.load_state_dict(best[1])
     model.to(device).eval()
-    return {"best_epoch": best[2], "val_score": best[0], "history": history, "seconds": time.perf_counter() - start}
+    return {
+        "best_epoch": best[2],
+        "val_score": best[0],
+        "history": history,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def save_backbone(model: nn.Module, path: str | Path) -> None:
@@ -237,7 +263,9 @@ def dataset_info(path: str | Path, modality: str) -> tuple[tuple[int, ...], int,
 
     attrs = read_attrs(path)
     if modality not in attrs["shapes"]:
-        raise InputError(path, "attrs/modalities", f"no modality {modality!r} (has {attrs['modalities']})")
+        raise InputError(
+            path, "attrs/modalities", f"no modality {modality!r} (has {attrs['modalities']})"
+        )
     return tuple(attrs["shapes"][modality]), len(attrs["classes"]), str(attrs["task"])
 
 
@@ -274,8 +302,17 @@ def run_train_backbone(
     x_va, y_va = read_modality(data, "val", modality)
     model = build_backbone(spec, shape, n_classes)
     fit = train_backbone(
-        model, (x_tr, y_tr), (x_va, y_va), task=task, epochs=epochs, batch_size=batch_size,
-        lr=lr, weight_decay=weight_decay, seed=seed, device=dev, progress=sys.stderr,
+        model,
+        (x_tr, y_tr),
+        (x_va, y_va),
+        task=task,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        seed=seed,
+        device=dev,
+        progress=sys.stderr,
     )
     x_te, y_te = read_modality(data, "test", modality)
     test_score = score(task, y_te, predict(model, x_te, dev))
@@ -299,12 +336,17 @@ def run_train_backbone(
     model.cpu()
     save_backbone(model, model_out)
     write_json(metrics_out, metrics)
-    print(f"{dataset}/{modality}: val {fit['val_score']:.4f} test {test_score:.4f}", file=sys.stderr)
+    print(
+        f"{dataset}/{modality}: val {fit['val_score']:.4f} test {test_score:.4f}", file=sys.stderr
+    )
     return metrics
 
 
 # Paper's unimodal baselines (MFAS Table 2, AV-MNIST test accuracy %).
-PAPER_UNIMODAL = {("avmnist", "image"): ("LeNet-3 image only", 74.52), ("avmnist", "audio"): ("LeNet-5 spectrogram only", 66.06)}
+PAPER_UNIMODAL = {
+    ("avmnist", "image"): ("LeNet-3 image only", 74.52),
+    ("avmnist", "audio"): ("LeNet-5 spectrogram only", 66.06),
+}
 
 
 def unimodal_table(metrics_paths: list[str], out: str) -> str:
@@ -321,7 +363,11 @@ def unimodal_table(metrics_paths: list[str], out: str) -> str:
         m = json.loads(Path(p).read_text())
         paper = PAPER_UNIMODAL.get((m["dataset"].split("_")[0], m["modality"]))
         spec = m["spec"]
-        arch = f"conv {spec.get('blocks')}×{spec.get('channels')}" if spec["type"] == "conv" else f"mlp {spec.get('hidden')}"
+        arch = (
+            f"conv {spec.get('blocks')}×{spec.get('channels')}"
+            if spec["type"] == "conv"
+            else f"mlp {spec.get('hidden')}"
+        )
         rows.append(
             f"| {m['dataset']} | {m['modality']} | {arch} | {m['n_parameters']:,} | {m['metric']} "
             f"| {100 * m['val']:.2f} | {100 * m['test']:.2f} "
@@ -331,7 +377,8 @@ def unimodal_table(metrics_paths: list[str], out: str) -> str:
         "# Unimodal backbones\n\nScores in %, one seed. Our AV-MNIST audio is synthesized speech "
         "(eSpeak NG) with synthetic noise, not TIDIGITS + ESC-50, and the backbones are trained "
         "for the configured epochs on CPU, so the paper's numbers are a target, not a replication.\n\n"
-        + "\n".join(rows) + "\n"
+        + "\n".join(rows)
+        + "\n"
     )
     write_text(out, text)
     return text

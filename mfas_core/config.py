@@ -136,4 +136,6 @@ def check_config(config: dict, instances: dict[str, dict], source: str = "config
     for ds in config["dmf"]["datasets"]:
         for inst in instances_of(ds, instances):
             if instances[inst]["kind"] == "mmimdb":
-                raise ConfigError(f"{source}: dmf.datasets: {ds!r} is multi-label; DMF needs single-label")
+                raise ConfigError(
+                    f"{source}: dmf.datasets: {ds!r} is multi-label; DMF needs single-label"
+                )

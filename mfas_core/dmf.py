@@ -12,9 +12,11 @@ paper's sum of per-source weight matrices. The encoder-decoder variant adds the 
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
+from pickle import UnpicklingError
 
 import numpy as np
 import torch
@@ -138,9 +140,7 @@ class FusionNet(nn.Module):
         for n in reversed(list(self.nodes)):
             if n == self.top:
                 continue
-            act[n] = torch.sigmoid(
-                self.dec[n](torch.cat([act[t] for t in self.targets[n]], dim=1))
-            )
+            act[n] = torch.sigmoid(self.dec[n](torch.cat([act[t] for t in self.targets[n]], dim=1)))
         return act["x1"], act["y1"]
 
 
@@ -154,24 +154,52 @@ def count_parameters(module: nn.Module, part: str = "enc") -> int:
 # --- data -------------------------------------------------------------------------------------
 
 
+def fit_scaler(arrays: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per modality (offset, scale) mapping the training data into [0, 1].
+
+    A modality already in [0, 1] (MNIST halves) passes unchanged; any other is min-max scaled
+    per feature (constant features get scale 1).
+    """
+    out = []
+    for a in arrays:
+        if a.size and a.min() >= 0.0 and a.max() <= 1.0:
+            out.append((np.zeros(a.shape[1], np.float32), np.ones(a.shape[1], np.float32)))
+            continue
+        low, high = a.min(axis=0), a.max(axis=0)
+        out.append(
+            (low.astype(np.float32), np.where(high > low, high - low, 1.0).astype(np.float32))
+        )
+    return out
+
+
+def apply_scaler(arrays: list[np.ndarray], scaler) -> list[np.ndarray]:
+    """Scale with `fit_scaler`'s output and clip to [0, 1] (other splits may leave the range)."""
+    return [
+        np.clip((a - np.asarray(o)) / np.asarray(s), 0.0, 1.0).astype(np.float32)
+        for a, (o, s) in zip(arrays, scaler, strict=True)
+    ]
+
+
 def load_pairs(
-    path: str | Path, max_train: int = 0, seed: int = 0
+    path: str | Path, max_train: int = 0, seed: int = 0, scaler=None
 ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], dict]:
     """Read a dataset file as split -> (modality 1 [N, d1], modality 2 [N, d2], labels).
 
-    Inputs are flattened and min-max scaled to [0, 1] with the training split's range (clipped
-    elsewhere): sigmoid units, the [0, 1] reconstruction targets and the RBM initialisation all
-    expect that range. MNIST halves are already in [0, 1] and pass unchanged. `max_train` > 0
-    keeps a seeded random subset of the training split. Returns the arrays and the file's info
-    (modalities, classes, scaler ranges).
+    Inputs are flattened and scaled into [0, 1] (`fit_scaler` on the training split unless a
+    saved `scaler` is given): sigmoid units, the [0, 1] reconstruction targets and the RBM
+    initialisation all expect that range. `max_train` > 0 keeps a seeded random subset of the
+    training split. Returns the arrays and info: modalities, classes, scaler.
     """
     attrs = read_attrs(path)
     if attrs.get("task") != "single":
         raise InputError(path, "attrs/task", f"{attrs.get('task')!r}: DMF needs single-label data")
     mods = list(attrs["modalities"])
+    n_classes = len(attrs["classes"])
     splits = {}
     for split in ("train", "val", "test"):
         data, labels = read_split(path, split)
+        if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+            raise InputError(path, f"{split}/labels", f"labels outside 0..{n_classes - 1}")
         splits[split] = ([data[m].reshape(len(labels), -1) for m in mods], labels.astype(np.int64))
     n_train = len(splits["train"][1])
     if n_train == 0:
@@ -179,22 +207,13 @@ def load_pairs(
     if max_train and max_train < n_train:
         keep = np.sort(np.random.RandomState(seed).permutation(n_train)[:max_train])
         splits["train"] = ([a[keep] for a in splits["train"][0]], splits["train"][1][keep])
-    lo = [a.min(axis=0) for a in splits["train"][0]]
-    hi = [a.max(axis=0) for a in splits["train"][0]]
-    scale = [
-        np.where(h - low > 0, h - low, 1.0).astype(np.float32) for low, h in zip(lo, hi, strict=True)
-    ]
+    if scaler is None:
+        scaler = fit_scaler(splits["train"][0])
     out = {}
     for split, (arrays, labels) in splits.items():
-        scaled = [
-            np.clip((a - low) / s, 0.0, 1.0).astype(np.float32)
-            for a, low, s in zip(arrays, lo, scale, strict=True)
-        ]
-        out[split] = (scaled[0], scaled[1], labels)
-    n_classes = len(attrs["classes"])
-    if splits["train"][1].max(initial=0) >= n_classes:
-        raise InputError(path, "train/labels", f"labels exceed the {n_classes} classes")
-    info = {"modalities": mods, "classes": list(attrs["classes"]), "name": attrs.get("name", "")}
+        a, b = apply_scaler(arrays, scaler)
+        out[split] = (a, b, labels)
+    info = {"modalities": mods, "classes": list(attrs["classes"]), "scaler": scaler}
     return out, info
 
 
@@ -271,7 +290,9 @@ def predict(
 
 
 @torch.no_grad()
-def encode(net: FusionNet, x: np.ndarray, y: np.ndarray, device, batch_size: int = 2048) -> np.ndarray:
+def encode(
+    net: FusionNet, x: np.ndarray, y: np.ndarray, device, batch_size: int = 2048
+) -> np.ndarray:
     """Joint representations (top shared layer) of every pair, float32 [N, d]."""
     net.eval()
     out = []
@@ -351,7 +372,7 @@ def fit(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
             count += len(idx)
         row = {"epoch": epoch, "train_loss": total / max(count, 1)}
         if variant == "disc":
@@ -391,6 +412,7 @@ def train_dmf(
     epochs: int,
     batch_size: int,
     lr: float,
+    min_steps: int = 0,
     weight_decay: float = 0.0,
     max_train: int = 0,
     rbm_pretrain: bool = False,
@@ -404,7 +426,8 @@ def train_dmf(
 
     metrics.json: dataset, damage, variant, model, seed, parameter counts, seconds, history,
     and for disc the test error (%) with both modalities and with each alone (paper Table 1).
-    The checkpoint holds the constructor arguments and weights (see `load_net`).
+    The checkpoint holds the constructor arguments, weights and input scaler (see `load_net`).
+    Small training sets get more epochs: at least `min_steps` optimiser steps in all.
     """
     set_threads(threads)
     set_seed(seed)
@@ -413,6 +436,8 @@ def train_dmf(
     mods = info["modalities"]
     in_sizes = (data["train"][0].shape[1], data["train"][1].shape[1])
     net = build_net(model, variant, in_sizes, len(info["classes"]), modality_sizes, shared_sizes)
+    steps_per_epoch = math.ceil(len(data["train"][2]) / batch_size)
+    epochs = max(int(epochs), math.ceil(min_steps / steps_per_epoch))
     start = time.time()
     if rbm_pretrain:
         pretrain_rbm(net, data["train"][0], data["train"][1], rbm_epochs, seed, batch_size)
@@ -443,6 +468,12 @@ def train_dmf(
         "n_params_all": count_parameters(net, "all"),
         "rbm_pretrain": bool(rbm_pretrain),
         "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "weight_decay": weight_decay,
+        "modality_dropout": modality_dropout if variant == "encdec" else 0.0,
+        "modality_sizes": list(modality_sizes),
+        "shared_sizes": list(shared_sizes),
         "seconds": round(time.time() - start, 2),
         "device": str(dev),
         "history": history,
@@ -451,17 +482,37 @@ def train_dmf(
         tx, ty, tlab = data["test"]
         metrics["test_error"] = error_rates(net, tx, ty, tlab, mods, dev)
     with atomic_path(model_path) as tmp:
-        torch.save({"hparams": net.hparams, "state_dict": net.cpu().state_dict()}, tmp)
+        scaler = [[torch.from_numpy(np.asarray(v)) for v in pair] for pair in info["scaler"]]
+        torch.save(
+            {
+                "hparams": net.hparams,
+                "state_dict": net.cpu().state_dict(),
+                "scaler": scaler,
+                "modalities": mods,
+            },
+            tmp,
+        )
     write_json(metrics_path, metrics)
     return metrics
 
 
-def load_net(path: str | Path) -> FusionNet:
-    """Rebuild a network saved by `train_dmf`."""
+def load_net(path: str | Path) -> tuple[FusionNet, dict]:
+    """Rebuild a network saved by `train_dmf`; also return its scaler and modality names."""
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         net = FusionNet(**ckpt["hparams"])
         net.load_state_dict(ckpt["state_dict"])
-    except (OSError, RuntimeError, KeyError, TypeError) as exc:
-        raise InputError(path, "checkpoint", f"not a DMF checkpoint ({exc})") from None
-    return net.eval()
+        scaler = [tuple(v.numpy() for v in pair) for pair in ckpt["scaler"]]
+    except (
+        OSError,
+        RuntimeError,
+        KeyError,
+        TypeError,
+        ValueError,
+        EOFError,
+        UnpicklingError,
+    ) as exc:
+        raise InputError(
+            path, "checkpoint", f"not a DMF checkpoint ({exc.__class__.__name__})"
+        ) from None
+    return net.eval(), {"scaler": scaler, "modalities": list(ckpt["modalities"])}

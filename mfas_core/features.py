@@ -54,7 +54,9 @@ class FeatureStore:
     def layers(self, split: str) -> list[np.ndarray]:
         """All taps of a split, shallow to deep."""
         with h5py.File(self.path, "r") as f:
-            return [f[split][f"layer_{k}"][()].astype(np.float32) for k in range(1, self.n_layers + 1)]
+            return [
+                f[split][f"layer_{k}"][()].astype(np.float32) for k in range(1, self.n_layers + 1)
+            ]
 
     def logits(self, split: str) -> np.ndarray:
         with h5py.File(self.path, "r") as f:
@@ -64,18 +66,23 @@ class FeatureStore:
         with h5py.File(self.path, "r") as f:
             return f[split]["labels"][()]
 
-    def verify(self, backbone_path: str | Path | None = None, data_path: str | Path | None = None) -> None:
+    def verify(
+        self, backbone_path: str | Path | None = None, data_path: str | Path | None = None
+    ) -> None:
         """Fail (naming the file to rebuild) if the cache was made from other weights or data."""
         from mfas_core.io import InputError, sha256_file
 
         if backbone_path is not None and sha256_file(backbone_path) != self.backbone_sha256:
             raise InputError(
-                self.path, "attrs/backbone_sha256",
+                self.path,
+                "attrs/backbone_sha256",
                 f"made from other weights than {backbone_path}; rebuild {self.path}",
             )
         if data_path is not None and sha256_file(data_path) != self.data_sha256:
             raise InputError(
-                self.path, "attrs/data_sha256", f"made from another {data_path}; rebuild {self.path}"
+                self.path,
+                "attrs/data_sha256",
+                f"made from another {data_path}; rebuild {self.path}",
             )
 
 
@@ -129,10 +136,17 @@ def extract_features(
                 g.create_dataset(name, (n, d), dtype="f4", chunks=(min(n, 4096), d))
                 for name, d in zip(names, model.tap_sizes, strict=True)
             ]
-            logits = g.create_dataset("logits", (n, n_classes), dtype="f4", chunks=(min(n, 4096), n_classes))
+            logits = g.create_dataset(
+                "logits", (n, n_classes), dtype="f4", chunks=(min(n, 4096), n_classes)
+            )
             g.create_dataset("labels", data=y)
             with torch.no_grad():
-                for i in tqdm(range(0, n, batch_size), desc=f"{modality}/{split}", file=sys.stderr, mininterval=5):
+                for i in tqdm(
+                    range(0, n, batch_size),
+                    desc=f"{modality}/{split}",
+                    file=sys.stderr,
+                    mininterval=5,
+                ):
                     xb = torch.from_numpy(x_src[i : i + batch_size]).to(dev)
                     taps = model.taps(xb)
                     for ds, t in zip(outs, taps, strict=True):

@@ -30,16 +30,31 @@ def digits_file(tmp_path_factory):
         path,
         {s: {"image": img[c], "profile": vec[c]} for s, c in cut.items()},
         {s: y[c] for s, c in cut.items()},
-        name="digits", kind="hdf5", classes=[str(i) for i in range(10)], sources={}, params={},
+        name="digits",
+        kind="hdf5",
+        classes=[str(i) for i in range(10)],
+        sources={},
+        params={},
     )
     return path
 
 
 def train(digits_file, tmp_path, modality="image", spec=CONV, seed=0):
     return run_train_backbone(
-        str(digits_file), str(tmp_path / f"{modality}.pt"), str(tmp_path / f"{modality}.json"),
-        dataset="digits", modality=modality, spec=spec, epochs=3, batch_size=64, lr=3e-3,
-        weight_decay=0.0, max_train=0, seed=seed, device="cpu", threads=1,
+        str(digits_file),
+        str(tmp_path / f"{modality}.pt"),
+        str(tmp_path / f"{modality}.json"),
+        dataset="digits",
+        modality=modality,
+        spec=spec,
+        epochs=3,
+        batch_size=64,
+        lr=3e-3,
+        weight_decay=0.0,
+        max_train=0,
+        seed=seed,
+        device="cpu",
+        threads=1,
     )
 
 
@@ -82,10 +97,20 @@ def test_cached_last_layer_through_head_reproduces_logits_and_test_accuracy(digi
     for modality, spec in (("image", CONV), ("profile", MLP)):
         metrics = train(digits_file, tmp_path, modality, spec)
         out = tmp_path / f"{modality}.h5"
-        extract_features(digits_file, tmp_path / f"{modality}.pt", out, dataset="digits",
-                         modality=modality, spec=spec, batch_size=97, device="cpu")
+        extract_features(
+            digits_file,
+            tmp_path / f"{modality}.pt",
+            out,
+            dataset="digits",
+            modality=modality,
+            spec=spec,
+            batch_size=97,
+            device="cpu",
+        )
         store = FeatureStore(out)
-        net = load_backbone(tmp_path / f"{modality}.pt", spec, store_shape(digits_file, modality), 10)
+        net = load_backbone(
+            tmp_path / f"{modality}.pt", spec, store_shape(digits_file, modality), 10
+        )
         with torch.no_grad():
             logits = net.head(torch.from_numpy(store.layer("test", store.n_layers))).numpy()
         assert np.abs(logits - store.logits("test")).max() < 1e-4
@@ -102,7 +127,9 @@ def store_shape(path, modality):
 def test_feature_file_records_layers_and_hashes(digits_file, tmp_path):
     train(digits_file, tmp_path)
     out = tmp_path / "f.h5"
-    extract_features(digits_file, tmp_path / "image.pt", out, dataset="digits", modality="image", spec=CONV)
+    extract_features(
+        digits_file, tmp_path / "image.pt", out, dataset="digits", modality="image", spec=CONV
+    )
     store = FeatureStore(out)
     assert store.layer_sizes == [4, 8] and store.n_layers == 2
     assert store.layer("train", 1).shape == (1200, 4) and store.layer("val", 2).shape == (300, 8)
@@ -113,7 +140,9 @@ def test_features_from_other_weights_are_rejected_naming_the_file(digits_file, t
     train(digits_file, tmp_path / "a", seed=0)
     train(digits_file, tmp_path / "b", seed=1)
     out = tmp_path / "f.h5"
-    extract_features(digits_file, tmp_path / "a" / "image.pt", out, dataset="digits", modality="image", spec=CONV)
+    extract_features(
+        digits_file, tmp_path / "a" / "image.pt", out, dataset="digits", modality="image", spec=CONV
+    )
     with pytest.raises(InputError, match="backbone_sha256.*rebuild"):
         FeatureStore(out).verify(tmp_path / "b" / "image.pt")
 
@@ -121,15 +150,23 @@ def test_features_from_other_weights_are_rejected_naming_the_file(digits_file, t
 def test_backbone_file_of_another_architecture_is_an_error_naming_it(digits_file, tmp_path):
     train(digits_file, tmp_path)
     with pytest.raises(InputError, match=r"image\.pt: state_dict: does not match"):
-        load_backbone(tmp_path / "image.pt", {"type": "conv", "blocks": 3, "channels": 4}, (8, 8), 10)
+        load_backbone(
+            tmp_path / "image.pt", {"type": "conv", "blocks": 3, "channels": 4}, (8, 8), 10
+        )
 
 
 def test_failed_extraction_leaves_no_output(digits_file, tmp_path):
     train(digits_file, tmp_path)
     out = tmp_path / "f.h5"
     with pytest.raises(InputError):
-        extract_features(digits_file, tmp_path / "image.pt", out, dataset="digits", modality="image",
-                         spec={"type": "conv", "blocks": 3, "channels": 4})
+        extract_features(
+            digits_file,
+            tmp_path / "image.pt",
+            out,
+            dataset="digits",
+            modality="image",
+            spec={"type": "conv", "blocks": 3, "channels": 4},
+        )
     assert list(tmp_path.glob("*f.h5*")) == []
 
 

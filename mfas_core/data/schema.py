@@ -65,7 +65,9 @@ def write_dataset(
                     arr = np.asarray(splits[split][m])
                     dt = storage_dtype.get(m, "float32")
                     chunk = (min(len(arr), max(1, 2**20 // max(1, arr[0].nbytes))),) + arr.shape[1:]
-                    g.create_dataset(m, data=arr.astype(dt), chunks=chunk if len(arr) else None)
+                    g.create_dataset(
+                        m, data=arr.astype(dt, copy=False), chunks=chunk if len(arr) else None
+                    )
                 y = np.asarray(labels[split])
                 g.create_dataset("labels", data=y.astype(np.uint8 if task == "multi" else np.int64))
         validate_dataset(tmp, display_path=path)
@@ -127,12 +129,20 @@ def validate_dataset(path: str | Path, display_path: str | Path | None = None) -
                 raise InputError(shown, f"/{split}/labels", "split is empty")
             if task == "single":
                 if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-                    raise InputError(shown, f"/{split}/labels", f"must be integer [N], got {y.dtype} {y.shape}")
+                    raise InputError(
+                        shown, f"/{split}/labels", f"must be integer [N], got {y.dtype} {y.shape}"
+                    )
                 if y.min() < 0 or y.max() >= len(classes):
-                    raise InputError(shown, f"/{split}/labels", f"values outside 0..{len(classes) - 1}")
+                    raise InputError(
+                        shown, f"/{split}/labels", f"values outside 0..{len(classes) - 1}"
+                    )
             else:
                 if y.ndim != 2 or y.shape[1] != len(classes):
-                    raise InputError(shown, f"/{split}/labels", f"must be [N, {len(classes)}] multi-hot, got {y.shape}")
+                    raise InputError(
+                        shown,
+                        f"/{split}/labels",
+                        f"must be [N, {len(classes)}] multi-hot, got {y.shape}",
+                    )
                 if not np.isin(y, (0, 1)).all():
                     raise InputError(shown, f"/{split}/labels", "multi-hot values must be 0 or 1")
             for m in mods:
@@ -141,7 +151,11 @@ def validate_dataset(path: str | Path, display_path: str | Path | None = None) -
                     raise InputError(shown, field, "missing modality")
                 ds = f[split][m]
                 if list(ds.shape[1:]) != list(shapes[m]):
-                    raise InputError(shown, field, f"shape {list(ds.shape[1:])} differs from attrs/shapes {shapes[m]}")
+                    raise InputError(
+                        shown,
+                        field,
+                        f"shape {list(ds.shape[1:])} differs from attrs/shapes {shapes[m]}",
+                    )
                 if ds.shape[0] != n:
                     raise InputError(shown, field, f"{ds.shape[0]} samples but labels have {n}")
                 if not np.issubdtype(ds.dtype, np.floating):

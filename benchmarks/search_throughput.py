@@ -1,0 +1,177 @@
+"""Architectures trained per second during the MFAS search, three ways, on one AV-MNIST run.
+
+(a) batched:     K candidates of a step train together on cached features (what the workflow does);
+(b) one by one:  the same candidates trained one after another on cached features;
+(c) backbones in the loop: as the authors' code, every batch of every candidate runs both frozen
+    backbones on the raw inputs, then the fusion net (a few hundred batches, extrapolated).
+Rates are for one training epoch over the training split per architecture. Optionally
+(--full-search) also times the whole default search (levels 1..L) on the same features.
+
+Usage (real data, after the default workflow built the features):
+  .venv/bin/python benchmarks/search_throughput.py \
+      --features results/features/avmnist/audio.h5 results/features/avmnist/image.h5 \
+      --data results/data/avmnist.h5 --backbones results/backbones/avmnist --full-search
+Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mfas_core.backbones import build_backbone, load_backbone
+from mfas_core.config import DEFAULT_BACKBONES, load_schema
+from mfas_core.data.schema import read_attrs, read_split
+from mfas_core.fusion import BatchedFusion, candidate_seed
+from mfas_core.search import run_search_level
+from mfas_core.space import SearchSpace
+from mfas_core.train import cosine_restart_lr, load_fusion_data, train_candidates
+
+
+def search_defaults() -> dict:
+    """The `search:` defaults of config/schema.yaml (the authors' code defaults)."""
+    props = load_schema()["properties"]["search"]["properties"]
+    return {k: v["default"] for k, v in props.items() if "default" in v}
+
+
+def train_kwargs(cfg: dict, epochs: int) -> dict:
+    keys = ("width", "dropout", "lr", "weight_decay", "batch_size", "nonlinearities")
+    return {"epochs": epochs, **{k: cfg[k] for k in keys}}
+
+
+def backbones_in_loop(
+    data_path: str, backbone_dir: str | None, arch, cfg: dict, n_batches: int, sizes
+) -> float:
+    """Seconds per training batch of one candidate when the frozen backbones run every batch."""
+    attrs = read_attrs(data_path)
+    mods = attrs["modalities"]
+    x, y = read_split(data_path, "train")
+    nets = []
+    for m in mods:
+        spec = DEFAULT_BACKBONES["avmnist"][m]
+        shape = tuple(attrs["shapes"][m])
+        path = Path(backbone_dir or "") / f"{m}.pt"
+        net = (
+            load_backbone(path, spec, shape, len(attrs["classes"]))
+            if backbone_dir and path.exists()
+            else build_backbone(spec, shape, len(attrs["classes"]))
+        )
+        nets.append(net.eval())
+    fusion = BatchedFusion([arch], sizes[0], sizes[1], cfg["width"], 10, cfg["nonlinearities"])
+    fusion.init_candidates([torch.Generator().manual_seed(candidate_seed(0, arch))], None)
+    opt = torch.optim.Adam(fusion.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    lrs = cosine_restart_lr(n_batches, 1, cfg["lr"])
+    rng = np.random.default_rng(0)
+    bsz = cfg["batch_size"]
+    labels = torch.from_numpy(y.astype(np.int64))
+    drop = torch.nn.Dropout(cfg["dropout"])
+    t0 = time.perf_counter()
+    for step in range(n_batches):
+        idx = rng.integers(0, len(labels), bsz)
+        with torch.no_grad():
+            taps = [
+                net.taps(torch.from_numpy(x[m][idx])) for net, m in zip(nets, mods, strict=True)
+            ]
+        pads = []
+        for t in taps:
+            width = max(v.shape[1] for v in t)
+            pads.append(
+                torch.stack([torch.nn.functional.pad(v, (0, width - v.shape[1])) for v in t])
+            )
+        logits = fusion(pads[0], pads[1], None)
+        loss = torch.nn.functional.cross_entropy(drop(logits[0]), labels[idx])
+        for g in opt.param_groups:
+            g["lr"] = float(lrs[step])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return (time.perf_counter() - t0) / n_batches
+
+
+def main(argv: list[str] | None = None) -> str:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--features", nargs=2, required=True, help="modality-1 and modality-2 feature files"
+    )
+    ap.add_argument("--data", required=True, help="dataset HDF5 with the raw inputs (for c)")
+    ap.add_argument(
+        "--backbones", default=None, help="folder with <modality>.pt (else untrained nets)"
+    )
+    ap.add_argument("--one-by-one", type=int, default=3, help="candidates timed alone in (b)")
+    ap.add_argument("--loop-batches", type=int, default=200, help="batches timed in (c)")
+    ap.add_argument(
+        "--threads", type=int, default=1, help="torch threads (the search uses 1 on CPU)"
+    )
+    ap.add_argument("--full-search", action="store_true", help="also time levels 1..L")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    cfg = search_defaults()
+    data = load_fusion_data(*args.features)
+    sizes = (data.sizes1, data.sizes2)
+    space = SearchSpace(len(sizes[0]), len(sizes[1]), len(cfg["nonlinearities"]), cfg["max_layers"])
+    rng = np.random.default_rng(0)
+    archs = list(dict.fromkeys(space.random_arch(rng, 2) for _ in range(cfg["k"] * 2)))[: cfg["k"]]
+    kw = train_kwargs(cfg, epochs=1)
+    steps = data.n_train // cfg["batch_size"]
+
+    res = train_candidates(archs, data, seed=0, **kw)
+    rate_a = len(archs) / res.seconds
+    t0 = time.perf_counter()
+    for a in archs[: args.one_by_one]:
+        train_candidates([a], data, seed=0, **kw)
+    rate_b = args.one_by_one / (time.perf_counter() - t0)
+    per_batch = backbones_in_loop(
+        args.data, args.backbones, archs[0], cfg, args.loop_batches, sizes
+    )
+    rate_c = 1.0 / (per_batch * steps)
+
+    lines = [
+        f"AV-MNIST, {data.n_train} training samples, batch {cfg['batch_size']}, 1 epoch per "
+        f"architecture, K={len(archs)} two-layer candidates, {args.threads} threads.",
+        "",
+        "| mode | architectures / s | s per architecture-epoch | ratio |",
+        "|---|---|---|---|",
+        f"| (a) batched, cached features | {rate_a:.3f} | {1 / rate_a:.2f} | a/c = {rate_a / rate_c:.0f}× |",
+        f"| (b) one by one, cached features | {rate_b:.3f} | {1 / rate_b:.2f} | a/b = {rate_a / rate_b:.1f}× |",
+        f"| (c) backbones in the loop (extrapolated from {args.loop_batches} batches) | "
+        f"{rate_c:.5f} | {1 / rate_c:.1f} | 1 |",
+    ]
+    if args.full_search:
+        params = {
+            k: cfg[k]
+            for k in (
+                "iterations", "k", "epochs", "width", "dropout", "lr", "weight_decay",
+                "batch_size", "nonlinearities", "weight_sharing", "t_max", "t_min", "sigma",
+                "surrogate_epochs", "surrogate_lr", "surrogate_hidden", "surrogate_encoding",
+            )
+        }  # fmt: skip
+        with tempfile.TemporaryDirectory() as tmp:
+            t0, c0 = time.perf_counter(), time.process_time()
+            prev = None
+            for level in range(1, cfg["max_layers"] + 1):
+                out = f"{tmp}/level{level}"
+                run_search_level(list(args.features), out, level, prev, seed=0, device="cpu",
+                                 threads=args.threads, **params)  # fmt: skip
+                prev = out
+            total, cpu = time.perf_counter() - t0, time.process_time() - c0
+        n = len(space.level_one()) + (cfg["max_layers"] - 1) * cfg["iterations"] * cfg["k"]
+        lines += [
+            "",
+            f"Whole default search (L={cfg['max_layers']}, E_search={cfg['iterations']}, "
+            f"K={cfg['k']}, E_train={cfg['epochs']}; {n} architectures): {total:.1f} s wall, "
+            f"{cpu:.1f} s CPU.",
+        ]
+    text = "\n".join(lines)
+    print(text)
+    return text
+
+
+if __name__ == "__main__":
+    main()

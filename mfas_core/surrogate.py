@@ -1,0 +1,142 @@
+"""The recurrent surrogate π that predicts an architecture's validation score (paper §3.2).
+
+Reference model (authors' code): each triple -> Linear(in, H) + sigmoid -> LSTM(H, H) -> last
+output -> Linear(H, 1) + sigmoid; Linear weights U(-0.1, 0.1), biases 1.8; MSE loss, one Adam
+(lr 1e-3) for the whole search, `epochs` passes per update, one batch per sequence length.
+
+Encodings of a triple (m, n, p):
+  reference - the 3 raw 1-based numbers (authors' code);
+  onehot    - one-hot(m) ⊕ one-hot(n) ⊕ one-hot(p), M+N+P inputs (no false order between taps
+              or nonlinearities).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from mfas_core.space import Arch
+
+ENCODINGS = ("reference", "onehot")
+
+
+def encode(archs: list[Arch], encoding: str, sizes: tuple[int, int, int]) -> torch.Tensor:
+    """Architectures of one length -> [B, L, features] float tensor."""
+    if encoding == "reference":
+        return torch.tensor([[list(t) for t in a] for a in archs], dtype=torch.float32)
+    if encoding == "onehot":
+        m, n, p = sizes
+        out = torch.zeros(len(archs), len(archs[0]), m + n + p)
+        for i, a in enumerate(archs):
+            for li, (tm, tn, tp) in enumerate(a):
+                out[i, li, tm - 1] = 1
+                out[i, li, m + tn - 1] = 1
+                out[i, li, m + n + tp - 1] = 1
+        return out
+    raise ValueError(f"search.surrogate_encoding: {encoding!r} is not one of {ENCODINGS}")
+
+
+class SurrogateNet(nn.Module):
+    """Linear+sigmoid embedding, LSTM, Linear+sigmoid head on the last output."""
+
+    def __init__(self, in_features: int, hidden: int):
+        super().__init__()
+        self.embed = nn.Linear(in_features, hidden)
+        self.lstm = nn.LSTM(hidden, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, 1)
+        for lin in (self.embed, self.head):
+            nn.init.uniform_(lin.weight, -0.1, 0.1)
+            nn.init.constant_(lin.bias, 1.8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.lstm(torch.sigmoid(self.embed(x)))
+        return torch.sigmoid(self.head(out[:, -1])).squeeze(-1)
+
+
+class Surrogate:
+    """The surrogate model with its optimizer (kept for the whole search) and update/predict."""
+
+    def __init__(
+        self,
+        sizes: tuple[int, int, int],
+        encoding: str = "reference",
+        hidden: int = 100,
+        lr: float = 1e-3,
+        seed: int = 0,
+    ):
+        if encoding not in ENCODINGS:
+            raise ValueError(f"search.surrogate_encoding: {encoding!r} is not one of {ENCODINGS}")
+        self.sizes, self.encoding, self.hidden, self.lr = tuple(sizes), encoding, hidden, lr
+        in_features = 3 if encoding == "reference" else sum(sizes)
+        gen_state = torch.random.get_rng_state()
+        torch.manual_seed(seed)
+        self.net = SurrogateNet(in_features, hidden)
+        torch.random.set_rng_state(gen_state)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=lr)
+
+    def _groups(self, archs: list[Arch]) -> dict[int, list[int]]:
+        groups: dict[int, list[int]] = defaultdict(list)
+        for i, a in enumerate(archs):
+            groups[len(a)].append(i)
+        return dict(sorted(groups.items()))
+
+    def update(self, archs: list[Arch], scores: list[float], epochs: int) -> float:
+        """Fit on (archs, scores) for `epochs` passes, one batch per length; duplicates keep
+        their best score. Returns the last epoch's mean loss."""
+        best: dict[Arch, float] = {}
+        for a, s in zip(archs, scores, strict=True):
+            best[tuple(a)] = max(float(s), best.get(tuple(a), -np.inf))
+        archs, scores = list(best), list(best.values())
+        batches = [
+            (
+                encode([archs[i] for i in idx], self.encoding, self.sizes),
+                torch.tensor([scores[i] for i in idx]),
+            )
+            for idx in self._groups(archs).values()
+        ]
+        self.net.train()
+        loss_sum = 0.0
+        for _ in range(epochs):
+            loss_sum = 0.0
+            for x, y in batches:
+                loss = nn.functional.mse_loss(self.net(x), y)
+                self.opt.zero_grad()
+                loss.backward()
+                self.opt.step()
+                loss_sum += float(loss.detach())
+        return loss_sum / max(len(batches), 1)
+
+    @torch.no_grad()
+    def predict(self, archs: list[Arch]) -> np.ndarray:
+        """Predicted scores, in the order of `archs`."""
+        self.net.eval()
+        out = np.zeros(len(archs))
+        for idx in self._groups(archs).values():
+            out[idx] = self.net(encode([archs[i] for i in idx], self.encoding, self.sizes)).numpy()
+        return out
+
+    def state(self) -> dict:
+        """Everything needed to continue the search in another job."""
+        return {
+            "sizes": list(self.sizes),
+            "encoding": self.encoding,
+            "hidden": self.hidden,
+            "lr": self.lr,
+            "model": self.net.state_dict(),
+            "optimizer": self.opt.state_dict(),
+        }
+
+    def save(self, path: str | Path) -> None:
+        torch.save(self.state(), path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Surrogate:
+        st = torch.load(path, map_location="cpu", weights_only=True)
+        sur = cls(tuple(st["sizes"]), st["encoding"], st["hidden"], st["lr"])
+        sur.net.load_state_dict(st["model"])
+        sur.opt.load_state_dict(st["optimizer"])
+        return sur

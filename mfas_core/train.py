@@ -1,0 +1,344 @@
+"""Training and scoring sampled fusion architectures on cached features.
+
+All features of every tap live in memory as one zero-padded tensor per modality
+([M, n, D1] and [N, n, D2]); batches are gathered by index and all K candidates of a step
+train together as one `BatchedFusion`. Per step: one gather per modality, a handful of
+batched matrix products, one fused Adam step. The learning rate follows cosine annealing with
+warm restarts per batch (the authors' schedule), computed in closed form.
+
+A candidate's initial weights and dropout masks come from its own generator
+(`candidate_seed(seed, arch)`); the batch order comes from `seed` alone. So a candidate
+trained inside a batch of K gets the same numbers as when trained alone with the same seed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mfas_core.features import FeatureStore
+from mfas_core.fusion import BatchedFusion, WeightBank, candidate_seed
+from mfas_core.io import InputError
+from mfas_core.space import Arch
+
+SPLITS = ("train", "val")
+
+
+@dataclass
+class FusionData:
+    """Both modalities' taps of the train and val splits, padded and stacked, plus labels."""
+
+    x1: dict[str, torch.Tensor]  # split -> [M, n, D1]
+    x2: dict[str, torch.Tensor]  # split -> [N, n, D2]
+    labels: dict[str, torch.Tensor]  # split -> [n] int64 or [n, C] float
+    sizes1: list[int]
+    sizes2: list[int]
+    task: str
+    n_classes: int
+    dataset: str
+    paths: tuple[str, str] = ("", "")
+    pos_weight: torch.Tensor | None = field(default=None)
+
+    @property
+    def n_train(self) -> int:
+        return int(self.labels["train"].shape[0])
+
+    def to(self, device: torch.device | str) -> FusionData:
+        mv = lambda d: {k: v.to(device) for k, v in d.items()}  # noqa: E731
+        pw = None if self.pos_weight is None else self.pos_weight.to(device)
+        return FusionData(
+            mv(self.x1), mv(self.x2), mv(self.labels), self.sizes1, self.sizes2, self.task,
+            self.n_classes, self.dataset, self.paths, pw,
+        )  # fmt: skip
+
+
+def _stack_padded(layers: list[np.ndarray]) -> torch.Tensor:
+    width = max(a.shape[1] for a in layers)
+    out = torch.zeros(len(layers), layers[0].shape[0], width)
+    for i, a in enumerate(layers):
+        out[i, :, : a.shape[1]] = torch.from_numpy(a)
+    return out
+
+
+def load_fusion_data(path1: str | Path, path2: str | Path) -> FusionData:
+    """Read two feature files (modality 1 first) and check they describe the same samples."""
+    s1, s2 = FeatureStore(path1), FeatureStore(path2)
+    for attr in ("dataset", "task", "n_classes"):
+        if getattr(s1, attr) != getattr(s2, attr):
+            raise InputError(
+                path2,
+                f"attrs/{attr}",
+                f"{getattr(s2, attr)!r} differs from {getattr(s1, attr)!r} in {path1}",
+            )
+    x1, x2, labels = {}, {}, {}
+    for split in SPLITS:
+        y1, y2 = s1.labels(split), s2.labels(split)
+        if len(y1) != len(y2):
+            raise InputError(
+                path2, f"/{split}/labels", f"{len(y2)} samples but {path1} has {len(y1)}"
+            )
+        if not np.array_equal(y1, y2):
+            raise InputError(path2, f"/{split}/labels", f"labels differ from those in {path1}")
+        for store, out, path in ((s1, x1, path1), (s2, x2, path2)):
+            layers = store.layers(split)
+            for k, a in enumerate(layers, 1):
+                if a.shape[0] != len(y1):
+                    raise InputError(
+                        path, f"/{split}/layer_{k}", f"{a.shape[0]} rows, labels {len(y1)}"
+                    )
+                if not np.isfinite(a).all():
+                    raise InputError(path, f"/{split}/layer_{k}", "contains NaN or inf")
+            out[split] = _stack_padded(layers)
+        labels[split] = torch.from_numpy(
+            y1.astype(np.float32) if s1.task == "multi" else y1.astype(np.int64)
+        )
+    pos_weight = None
+    if s1.task == "multi":
+        pos = labels["train"].sum(0)
+        pos_weight = (len(labels["train"]) - pos) / pos.clamp(min=1.0)
+    return FusionData(
+        x1, x2, labels, list(s1.layer_sizes), list(s2.layer_sizes), s1.task, s1.n_classes,
+        s1.dataset, (str(path1), str(path2)), pos_weight,
+    )  # fmt: skip
+
+
+def cosine_restart_lr(
+    steps_per_epoch: int,
+    epochs: int,
+    lr: float,
+    eta_min: float = 1e-6,
+    t0: float = 1.0,
+    t_mult: float = 2.0,
+) -> np.ndarray:
+    """Learning rate for every batch: cosine annealing with warm restarts, stepped per batch.
+
+    The first cycle lasts t0 epochs, each next one t_mult times longer (the authors' search
+    scheduler restarts after 1 epoch with multiplier 2).
+    """
+    t = np.arange(steps_per_epoch * epochs) / steps_per_epoch
+    start, length = np.zeros_like(t), np.full_like(t, t0)
+    for _ in range(64):  # advance each t to its cycle
+        over = t >= start + length
+        if not over.any():
+            break
+        start = np.where(over, start + length, start)
+        length = np.where(over, length * t_mult, length)
+    return eta_min + (lr - eta_min) * (1 + np.cos(math.pi * (t - start) / length)) / 2
+
+
+def score_logits(
+    task: str, logits: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-candidate validation scores from logits [K, n, C].
+
+    single: (accuracy, nan); multi: (weighted F1, macro F1) at sigmoid > 0.5, as sklearn's
+    f1_score(average="weighted"/"macro") with zero_division=0.
+    """
+    if task == "single":
+        acc = (logits.argmax(-1) == y.unsqueeze(0)).float().mean(1)
+        return acc, torch.full_like(acc, float("nan"))
+    pred = logits > 0
+    truth = y.bool().unsqueeze(0)
+    tp = (pred & truth).sum(1).float()
+    fp = (pred & ~truth).sum(1).float()
+    fn = (~pred & truth).sum(1).float()
+    denom = 2 * tp + fp + fn
+    f1 = torch.where(denom > 0, 2 * tp / denom.clamp(min=1), torch.zeros_like(tp))
+    support = truth[0].sum(0).float()
+    weighted = (f1 * support).sum(1) / support.sum().clamp(min=1)
+    return weighted, f1.mean(1)
+
+
+@dataclass
+class TrainResult:
+    """Outcome of training K candidates together."""
+
+    scores: list[float]  # best validation score over epochs (accuracy or weighted F1)
+    macro_f1: list[float]  # multi-label: macro F1 at the best epoch; single-label: nan
+    seconds: float  # wall time of the whole batched training
+    layers: list[list[tuple[torch.Tensor, torch.Tensor]]]  # trained fusion layers per candidate
+    bank_keys: list[list[str]]  # the weight-bank key of each of those layers
+
+
+def evaluate(model: BatchedFusion, data: FusionData, split: str = "val", chunk: int = 4096):
+    """Scores of every candidate on a split (eval mode, no dropout)."""
+    model.eval()
+    outs = []
+    with torch.no_grad():
+        n = data.labels[split].shape[0]
+        for s in range(0, n, chunk):
+            outs.append(model(data.x1[split][:, s : s + chunk], data.x2[split][:, s : s + chunk]))
+    model.train()
+    return score_logits(data.task, torch.cat(outs, 1), data.labels[split])
+
+
+def _dlogits_single(
+    hot: torch.Tensor, minus_one: torch.Tensor, bsz: int, logits: torch.Tensor
+) -> torch.Tensor:
+    """d/dlogits of the per-candidate mean cross-entropy: (softmax - onehot) / B."""
+    p = torch.softmax(logits, -1)
+    p.view(-1).index_add_(0, hot, minus_one)
+    return p.div_(bsz)
+
+
+def _dlogits_multi(y: torch.Tensor, coef, logits: torch.Tensor) -> torch.Tensor:
+    """d/dlogits of the per-candidate mean weighted BCE: ((pw·y + 1 - y)·σ - pw·y) / (B·C)."""
+    pos_weight, denom = coef
+    py = pos_weight * y
+    return (torch.sigmoid(logits) * (py + 1 - y) - py).div_(denom)
+
+
+def _dropout_masks(
+    gens: list[torch.Generator], n_layers: int, steps: int, batch: int, width: int, p: float
+) -> torch.Tensor:
+    """Dropout multipliers for one epoch, [steps, L, K, B, W] float (0 or 1/(1-p)).
+
+    Each candidate's masks come from its own generator, as random bytes (8 per 64-bit draw,
+    several times cheaper than uniform floats): a unit is kept when its byte is below
+    round(256·(1-p)), so p is used in steps of 1/256 (0.5 exactly).
+    """
+    keep = round(256 * (1 - p))
+    scale = 256 / keep
+    n = steps * batch * n_layers * width
+    masks = torch.empty(steps, n_layers, len(gens), batch, width)
+    for k, g in enumerate(gens):
+        raw = torch.randint(-(2**62), 2**62, ((n + 7) // 8,), generator=g, dtype=torch.int64)
+        kept = raw.view(torch.uint8)[:n].view(steps, batch, n_layers, width) < keep
+        masks[:, :, k] = kept.permute(0, 2, 1, 3) * scale
+    return masks
+
+
+class FlatAdam:
+    """Adam (L2 weight decay, as torch.optim.Adam) on one flat parameter, one fused kernel per
+    step where torch has it: at these sizes torch.optim's per-step Python overhead costs more
+    than the update itself."""
+
+    def __init__(self, param: torch.Tensor, grad: torch.Tensor, weight_decay: float):
+        self.param, self.grad, self.wd = param, grad, weight_decay
+        self.m, self.v = torch.zeros_like(param), torch.zeros_like(param)
+        self.step_t = torch.zeros((), dtype=torch.float32, device=param.device)
+        self.fused = hasattr(torch, "_fused_adam_") and param.device.type in ("cpu", "cuda")
+
+    @torch.no_grad()
+    def step(self, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+        self.step_t += 1
+        if self.fused:
+            torch._fused_adam_(
+                [self.param], [self.grad], [self.m], [self.v], [], [self.step_t], lr=lr,
+                beta1=beta1, beta2=beta2, weight_decay=self.wd, eps=eps, amsgrad=False,
+                maximize=False,
+            )  # fmt: skip
+            return
+        t = float(self.step_t)
+        g = self.grad.add(self.param, alpha=self.wd) if self.wd else self.grad
+        self.m.lerp_(g, 1 - beta1)
+        self.v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        denom = (self.v.sqrt() / math.sqrt(1 - beta2**t)).add_(eps)
+        self.param.addcdiv_(self.m, denom, value=-lr / (1 - beta1**t))
+
+
+def train_candidates(
+    archs: list[Arch],
+    data: FusionData,
+    *,
+    epochs: int,
+    width: int,
+    dropout: float,
+    lr: float,
+    weight_decay: float,
+    batch_size: int,
+    nonlinearities: list[str],
+    seed: int,
+    bank: WeightBank | None = None,
+    device: torch.device | str = "cpu",
+    progress=None,
+) -> TrainResult:
+    """Train K architectures of one depth together for `epochs` epochs; score each on val.
+
+    The score is the best validation score over the epochs (authors' code). Fusion layers
+    start from `bank` where their key is present; the bank itself is not modified here
+    (the caller decides what to write back). The last incomplete batch of an epoch is dropped.
+    `data` must already be on `device`. `progress`: optional tqdm-like object with .update(n).
+    """
+    t0 = time.perf_counter()
+    device = torch.device(device)
+    gens = [torch.Generator().manual_seed(candidate_seed(seed, a)) for a in archs]
+    model = BatchedFusion(
+        archs, data.sizes1, data.sizes2, width, data.n_classes, nonlinearities, dropout
+    )
+    model.init_candidates(gens, bank)
+    model.to(device)
+    flat = model.flatten_parameters()
+    opt = FlatAdam(flat.data, flat.grad, weight_decay)
+    n, bsz = data.n_train, min(batch_size, data.n_train)
+    steps = n // bsz
+    lrs = cosine_restart_lr(steps, epochs, lr).tolist()
+    data_gen = torch.Generator().manual_seed(seed)
+    x1, x2, y = data.x1["train"], data.x2["train"], data.labels["train"]
+    k = len(archs)
+    best = torch.full((k,), -1.0)
+    best_macro = torch.full((k,), float("nan"))
+    minus_one = torch.full((k * bsz,), -1.0, device=device)
+    coef = None if data.pos_weight is None else (data.pos_weight, bsz * data.n_classes)
+    multi = data.task == "multi"
+    for epoch in range(epochs):
+        perm = torch.randperm(n, generator=data_gen)[: steps * bsz].to(device)
+        batches = perm.view(steps, bsz).unbind(0)
+        targets = y.index_select(0, perm).view(steps, bsz, *y.shape[1:])
+        if multi:
+            grads = [partial(_dlogits_multi, t, coef) for t in targets.unbind(0)]
+        else:  # flat positions of the true class in the [K*B*C] logits
+            hot = torch.arange(k * bsz, device=device) * data.n_classes + targets.repeat(1, k)
+            grads = [partial(_dlogits_single, h, minus_one, bsz) for h in hot.unbind(0)]
+        drops = [None] * steps
+        if dropout > 0:
+            masks = _dropout_masks(gens, model.n_layers, steps, bsz, width, dropout).to(device)
+            drops = masks.unbind(0)
+        for s in range(steps):
+            idx = batches[s]
+            model.train_step_grads(
+                x1.index_select(1, idx), x2.index_select(1, idx), drops[s], grads[s]
+            )
+            opt.step(lrs[epoch * steps + s])
+            if progress is not None and s % 200 == 199:
+                progress.update(200)
+        if progress is not None:
+            progress.update(steps % 200)
+        score, macro = evaluate(model, data)
+        score, macro = score.cpu(), macro.cpu()
+        better = score > best
+        best = torch.where(better, score, best)
+        best_macro = torch.where(better, macro, best_macro)
+    layers = [[model.get_layer(i, li) for li in range(model.n_layers)] for i in range(k)]
+    keys = [[model.bank_key(i, li) for li in range(model.n_layers)] for i in range(k)]
+    return TrainResult(
+        scores=best.tolist(),
+        macro_f1=best_macro.tolist(),
+        seconds=time.perf_counter() - t0,
+        layers=layers,
+        bank_keys=keys,
+    )
+
+
+def write_back(bank: WeightBank, archs_result: TrainResult) -> int:
+    """Write trained fusion layers into the bank after a batched step; returns keys written.
+
+    Candidates of one step all started from the bank as it was before the step. For every key
+    that several of them used, the layer of the best-scoring candidate (first on ties) is kept,
+    so the bank moves forward once per step with the best evidence of that step.
+    """
+    chosen: dict[str, tuple[float, int, int]] = {}
+    for i, keys in enumerate(archs_result.bank_keys):
+        for layer, key in enumerate(keys):
+            score = archs_result.scores[i]
+            if key not in chosen or score > chosen[key][0]:
+                chosen[key] = (score, i, layer)
+    for key, (_, i, layer) in chosen.items():
+        bank.put(key, *archs_result.layers[i][layer])
+    return len(chosen)

@@ -1,0 +1,16 @@
+# Datasets: one HDF5 file per dataset instance (layout: mfas_core/data/schema.py, docs/data.md).
+
+
+rule prepare_data:
+    output:
+        data="results/data/{dataset}.h5",
+    log:
+        "logs/prepare_data/{dataset}.log",
+    benchmark:
+        "results/benchmarks/prepare_data/{dataset}.tsv"
+    threads: config["threads"]
+    params:
+        spec=lambda wc: dataset_spec(wc.dataset),
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/prepare_data.py"

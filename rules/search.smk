@@ -1,0 +1,173 @@
+# MFAS search (paper Algorithm 1): one job per SMBO level, summary, random baseline, table, plot.
+SEARCH_CFG = config["search"]
+SEARCH_TRAIN = {
+    key: SEARCH_CFG[key]
+    for key in (
+        "epochs",
+        "width",
+        "dropout",
+        "lr",
+        "weight_decay",
+        "batch_size",
+        "nonlinearities",
+        "weight_sharing",
+    )
+}
+SEARCH_LEVEL = {
+    key: SEARCH_CFG[key]
+    for key in (
+        "iterations",
+        "k",
+        "t_max",
+        "t_min",
+        "sigma",
+        "surrogate_epochs",
+        "surrogate_lr",
+        "surrogate_hidden",
+        "surrogate_encoding",
+    )
+}
+SEARCH_DIR = "results/search/{dataset}/seed{seed}"
+
+
+def previous_level(wildcards):
+    """Everything level l-1 saved (nothing for level 1)."""
+    level = int(wildcards.level)
+    if level <= 1:
+        return []
+    prev = f"results/search/{wildcards.dataset}/seed{wildcards.seed}/level{level - 1}"
+    return [
+        f"{prev}/{name}"
+        for name in ("candidates.tsv", "surrogate.pt", "bank.pt", "state.json")
+    ]
+
+
+def level_tables(dataset, seed):
+    return [
+        f"results/search/{dataset}/seed{seed}/level{level}/candidates.tsv"
+        for level in range(1, SEARCH_CFG["max_layers"] + 1)
+    ]
+
+
+rule search_level:
+    input:
+        features=feature_files,
+        previous=previous_level,
+    output:
+        candidates=f"{SEARCH_DIR}/level{{level}}/candidates.tsv",
+        surrogate=f"{SEARCH_DIR}/level{{level}}/surrogate.pt",
+        bank=f"{SEARCH_DIR}/level{{level}}/bank.pt",
+        state=f"{SEARCH_DIR}/level{{level}}/state.json",
+    log:
+        "logs/search_level/{dataset}/seed{seed}/level{level}.log",
+    benchmark:
+        "results/benchmarks/search_level/{dataset}/seed{seed}/level{level}.tsv"
+    threads: config["threads"]
+    resources:
+        gpu=1,
+    params:
+        **SEARCH_TRAIN,
+        **SEARCH_LEVEL,
+        level=lambda wc: int(wc.level),
+        seed=lambda wc: int(wc.seed),
+        device=config["device"],
+    script:
+        "../workflow_scripts/search_level.py"
+
+
+rule search_summary:
+    input:
+        candidates=lambda wc: level_tables(wc.dataset, wc.seed),
+    output:
+        topk=f"{SEARCH_DIR}/topk.tsv",
+    log:
+        "logs/search_summary/{dataset}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/search_summary/{dataset}/seed{seed}.tsv"
+    params:
+        k=SEARCH_CFG["k"],
+    script:
+        "../workflow_scripts/search_summary.py"
+
+
+rule search_random:
+    input:
+        features=feature_files,
+    output:
+        candidates=f"{SEARCH_DIR}/random/candidates.tsv",
+    log:
+        "logs/search_random/{dataset}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/search_random/{dataset}/seed{seed}.tsv"
+    threads: config["threads"]
+    resources:
+        gpu=1,
+    params:
+        **SEARCH_TRAIN,
+        seed=lambda wc: int(wc.seed),
+        max_layers=SEARCH_CFG["max_layers"],
+        iterations=SEARCH_CFG["iterations"],
+        k=SEARCH_CFG["k"],
+        device=config["device"],
+    script:
+        "../workflow_scripts/search_random.py"
+
+
+rule tabulate_search:
+    input:
+        topk=expand(
+            f"{SEARCH_DIR}/topk.tsv", dataset=SEARCH_DATASETS, seed=SEARCH_CFG["seeds"]
+        ),
+        levels=[
+            t
+            for d in SEARCH_DATASETS
+            for s in SEARCH_CFG["seeds"]
+            for t in level_tables(d, s)
+        ],
+        random=(
+            expand(
+                f"{SEARCH_DIR}/random/candidates.tsv",
+                dataset=SEARCH_DATASETS,
+                seed=SEARCH_CFG["seeds"],
+            )
+            if SEARCH_CFG["random_search"]
+            else []
+        ),
+    output:
+        table="results/tables/search.md",
+    log:
+        "logs/tabulate_search/search.log",
+    benchmark:
+        "results/benchmarks/tabulate_search/search.tsv"
+    params:
+        top_k=SEARCH_CFG["top_k"],
+        setup={
+            key: SEARCH_CFG[key]
+            for key in (
+                "max_layers",
+                "iterations",
+                "k",
+                "epochs",
+                "width",
+                "nonlinearities",
+                "weight_sharing",
+                "surrogate_encoding",
+            )
+        },
+    script:
+        "../workflow_scripts/tabulate_search.py"
+
+
+rule plot_search:
+    input:
+        candidates=lambda wc: level_tables(wc.dataset, wc.seed),
+    output:
+        plot="results/plots/search_{dataset}_seed{seed}.png",
+    log:
+        "logs/plot_search/{dataset}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/plot_search/{dataset}/seed{seed}.tsv"
+    params:
+        title=lambda wc: f"MFAS search on {wc.dataset}, seed {wc.seed}",
+    script:
+        "../workflow_scripts/plot_search.py"

@@ -1,0 +1,114 @@
+"""Specifications of the data transforms, on small slices of the real packaged data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mfas_core.data import audio, speech
+from mfas_core.data.mfeat import build_mfeat
+from mfas_core.data.mnist import damage, join_halves, load_mnist, remove_pca_energy, split_halves
+
+
+@pytest.fixture(scope="module")
+def mnist_test():
+    images, labels, _ = load_mnist("test")
+    return images, labels
+
+
+def test_mnist_loads_the_original_sizes_and_labels(mnist_test):
+    images, labels = mnist_test
+    assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
+    assert np.bincount(labels).tolist()[:3] == [980, 1135, 1032]  # MNIST test class counts
+
+
+def test_pca_step_removes_75_percent_of_variance(mnist_test):
+    x = mnist_test[0][:2000].reshape(2000, 784) / 255.0
+    out, (other,), info = remove_pca_energy(x[:1000], [x[1000:]], 0.75)
+    mean = x[:1000].mean(0)
+    removed = 1 - ((out - mean) ** 2).sum() / ((x[:1000] - mean) ** 2).sum()
+    assert abs(removed - 0.75) < 0.01
+    assert abs(info["removed_train"] - 0.75) < 0.01
+    held_out = 1 - ((other - mean) ** 2).sum() / ((x[1000:] - mean) ** 2).sum()
+    assert 0.65 < held_out < 0.85  # fitted on train only, so only near 75% on new images
+
+
+def test_halves_put_back_together_give_the_original_image(mnist_test):
+    images = mnist_test[0][:100]
+    left, right = split_halves(images)
+    assert left.shape == right.shape == (100, 392)
+    np.testing.assert_array_equal(join_halves(left, right), images)
+    np.testing.assert_array_equal(left.reshape(100, 28, 14), images[:, :, :14])
+
+
+@pytest.mark.parametrize("level", [0.0, 0.3, 0.5, 0.7])
+def test_damage_zeroes_the_asked_fraction_of_pixels(mnist_test, level):
+    right = split_halves(mnist_test[0][:100].astype(np.float32) + 1)[1]  # no zeros before
+    hit = damage(right, level, np.random.default_rng(0)) == 0
+    assert abs(hit.mean() - level) <= 0.01
+    assert abs(hit.mean(1) - level).max() <= 0.01  # every image, not just on average
+
+
+def test_damage_is_seeded(mnist_test):
+    right = split_halves(mnist_test[0][:50].astype(np.float32))[1]
+    a = damage(right, 0.5, np.random.default_rng(3))
+    np.testing.assert_array_equal(a, damage(right, 0.5, np.random.default_rng(3)))
+    assert not np.array_equal(a, damage(right, 0.5, np.random.default_rng(4)))
+
+
+@pytest.fixture(scope="module")
+def small_pool():
+    voices = speech.voice_pools(0)["train"]
+    return audio.digit_pool(voices, 3, np.random.default_rng(0))
+
+
+def test_every_synthesized_clip_is_non_silent_and_labelled_with_its_word(small_pool):
+    clips, labels, requests = small_pool
+    assert len(clips) == 30
+    for clip, label, req in zip(clips, labels, requests, strict=True):
+        assert req.text == speech.DIGIT_WORDS[label]
+        assert len(clip) >= 0.15 * audio.RATE  # a spoken word, not a click
+        assert np.sqrt((clip**2).mean()) == pytest.approx(1.0, rel=1e-3)
+
+
+def test_synthesis_gives_the_same_samples_for_the_same_requests(small_pool):
+    requests = small_pool[2][:4]
+    a, b = speech.synthesize(requests), speech.synthesize(requests)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_train_and_test_voice_pools_are_disjoint():
+    pools = speech.voice_pools(0)
+    assert pools["train"] and pools["test"]
+    assert not set(pools["train"]) & set(pools["test"])
+    variant = {p: {v.split("+")[1] for v in vs} for p, vs in pools.items()}
+    assert not variant["train"] & variant["test"]
+
+
+def test_noise_is_added_at_the_asked_snr(small_pool):
+    clips = small_pool[0][:8]
+    babble = np.random.default_rng(1).standard_normal((2, 3 * audio.WINDOW)).astype(np.float32)
+    clean = audio.mix_batch(clips, babble, 200.0, np.random.default_rng(2))
+    noisy = audio.mix_batch(clips, babble, 6.0, np.random.default_rng(2))
+    noise = noisy - clean
+    assert np.allclose(np.sqrt((noise**2).mean(1)), 10 ** (-6 / 20), rtol=1e-3)
+    assert np.allclose(np.sqrt((clean**2).sum(1) / [len(c) for c in clips]), 1.0, rtol=1e-3)
+
+
+def test_spectrograms_are_112_by_112_and_finite(small_pool):
+    babble = np.zeros((1, 3 * audio.WINDOW), np.float32) + 1e-3
+    waves = audio.mix_batch(small_pool[0][:4], babble, 10.0, np.random.default_rng(0))
+    spec = audio.log_spectrogram(waves)
+    assert spec.shape == (4, 112, 112) and np.isfinite(spec).all()
+
+
+def test_mfeat_split_is_stratified_and_pix_is_an_image():
+    spec = {"name": "mfeat", "views": ["pix", "fou"], "val_fraction": 0.15, "test_fraction": 0.25}
+    built = build_mfeat(spec, seed=0)
+    sizes = {s: len(y) for s, y in built["labels"].items()}
+    assert sizes == {"train": 1200, "val": 300, "test": 500}
+    for y in built["labels"].values():
+        counts = np.bincount(y, minlength=10)
+        assert counts.max() - counts.min() <= 1
+    assert built["splits"]["train"]["pix"].shape[1:] == (15, 16)
+    assert built["splits"]["train"]["fou"].shape[1:] == (76,)

@@ -1,0 +1,137 @@
+"""Batched fusion networks (paper Eq. 1-2) and the shared weight bank."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from test_search import write_digit_features
+
+from mfas_core.fusion import BatchedFusion, WeightBank
+from mfas_core.train import (
+    FlatAdam,
+    load_fusion_data,
+    score_logits,
+    train_candidates,
+    write_back,
+)
+
+torch.set_num_threads(1)  # 2 shared cores: oversubscribed OpenMP threads only spin
+
+TRAIN = dict(epochs=6, width=16, dropout=0.5, lr=1e-2, weight_decay=1e-4, batch_size=32,
+             nonlinearities=["relu", "sigmoid", "leakyrelu"])  # fmt: skip
+ARCHS = [((3, 2, 1), (1, 1, 2)), ((1, 1, 3), (2, 2, 1)), ((2, 1, 2), (3, 2, 3))]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return load_fusion_data(*write_digit_features(tmp_path_factory.mktemp("digits")))
+
+
+def test_batched_model_computes_eq_1_and_2_for_each_candidate(data):
+    model = BatchedFusion(ARCHS, data.sizes1, data.sizes2, 16, 10, TRAIN["nonlinearities"])
+    model.init_candidates([torch.Generator().manual_seed(i) for i in range(3)], None)
+    x, y = data.x1["val"][:, :20], data.x2["val"][:, :20]
+    out = model(x, y)
+    acts = [torch.relu, torch.sigmoid, lambda z: torch.nn.functional.leaky_relu(z, 0.01)]
+    for k, arch in enumerate(ARCHS):
+        h = None
+        for layer, (m, n, p) in enumerate(arch):
+            parts = [x[m - 1, :, : data.sizes1[m - 1]], y[n - 1, :, : data.sizes2[n - 1]]]
+            w, b = model.get_layer(k, layer)
+            h = acts[p - 1](torch.cat(parts + ([h] if h is not None else []), 1) @ w + b)
+        expected = h @ model.wo[k].detach() + model.bo[k].detach()
+        assert torch.allclose(out[k], expected, atol=1e-5)
+
+
+def test_batched_training_gives_each_candidate_its_score_when_trained_alone(data):
+    together = train_candidates(ARCHS, data, seed=5, **TRAIN)
+    for k, arch in enumerate(ARCHS):
+        alone = train_candidates([arch], data, seed=5, **TRAIN)
+        assert alone.scores[0] == pytest.approx(
+            together.scores[k], abs=1.5 / len(data.labels["val"])
+        )
+        for (wa, ba), (wt, bt) in zip(alone.layers[0], together.layers[k], strict=True):
+            assert torch.allclose(wa, wt, atol=1e-4) and torch.allclose(ba, bt, atol=1e-4)
+    assert max(together.scores) > 0.5  # it really learned something on real digits
+
+
+def test_trained_layer_comes_back_with_its_true_input_width(data):
+    res = train_candidates([((1, 1, 1),)], data, seed=0, **TRAIN)
+    w, _ = res.layers[0][0]
+    assert w.shape == (data.sizes1[0] + data.sizes2[0], 16)
+
+
+def test_bank_key_match_starts_from_bank_weights(data):
+    bank = WeightBank()
+    arch = ((2, 1, 1),)
+    in_size = data.sizes1[1] + data.sizes2[0]
+    w, b = torch.full((in_size, 16), 0.01), torch.full((16,), -0.5)
+    bank.put(WeightBank.key(0, in_size, 16, "relu"), w, b)
+    model = BatchedFusion([arch, ((1, 1, 1),)], data.sizes1, data.sizes2, 16, 10, ["relu"])
+    model.init_candidates([torch.Generator().manual_seed(0)] * 2, bank)
+    assert torch.equal(model.get_layer(0, 0)[0], w) and not torch.equal(model.get_layer(1, 0)[1], b)
+
+
+def test_write_back_keeps_the_best_candidate_per_key(data, tmp_path: Path):
+    res = train_candidates([((1, 1, 1),), ((1, 2, 1),)], data, seed=0, **TRAIN)
+    res.scores = [0.3, 0.9]
+    res.bank_keys = [["same"], ["same"]]
+    bank = WeightBank()
+    assert write_back(bank, res) == 1
+    assert torch.equal(bank.get("same")[0], res.layers[1][0][0])
+    bank.save(tmp_path / "bank.pt")
+    assert torch.equal(WeightBank.load(tmp_path / "bank.pt").get("same")[1], res.layers[1][0][1])
+
+
+def test_multilabel_scores_match_sklearn_weighted_and_macro_f1():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    y = (rng.random((200, 6)) < 0.3).astype(np.float32)
+    logits = torch.from_numpy(rng.normal(size=(2, 200, 6)).astype(np.float32))
+    weighted, macro = score_logits("multi", logits, torch.from_numpy(y))
+    for k in range(2):
+        pred = (logits[k] > 0).numpy()
+        assert weighted[k] == pytest.approx(f1_score(y, pred, average="weighted", zero_division=0))
+        assert macro[k] == pytest.approx(f1_score(y, pred, average="macro", zero_division=0))
+
+
+def test_hand_written_backward_matches_autograd(data):
+    model = BatchedFusion(ARCHS, data.sizes1, data.sizes2, 16, 10, TRAIN["nonlinearities"])
+    model.init_candidates([torch.Generator().manual_seed(i) for i in range(3)], None)
+    x, y = data.x1["train"][:, :32], data.x2["train"][:, :32]
+    target = data.labels["train"][:32]
+    drop = (torch.rand(2, 3, 32, 16, generator=torch.Generator().manual_seed(0)) > 0.5) * 2.0
+    loss = sum(torch.nn.functional.cross_entropy(out, target) for out in model(x, y, drop))
+    loss.backward()
+    expected = [p.grad.clone() for p in model.parameters()]
+    flat = model.flatten_parameters()
+
+    def dlogits(logits):
+        p = torch.softmax(logits, -1)
+        p[:, torch.arange(32), target] -= 1
+        return p / 32
+
+    model.train_step_grads(x, y, drop, dlogits)
+    assert flat.grad.abs().sum() > 0
+    for got, want in zip(model._grads, expected, strict=True):
+        assert torch.allclose(got, want, atol=1e-5)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_flat_adam_matches_torch_adam_with_l2_weight_decay(fused):
+    gen = torch.Generator().manual_seed(0)
+    start = torch.randn(50, generator=gen)
+    grads = [torch.randn(50, generator=gen) for _ in range(5)]
+    ref = torch.nn.Parameter(start.clone())
+    torch_adam = torch.optim.Adam([ref], lr=1e-2, weight_decay=1e-3)
+    param, grad = start.clone(), torch.zeros(50)
+    flat = FlatAdam(param, grad, weight_decay=1e-3)
+    flat.fused = fused and flat.fused
+    for g in grads:
+        ref.grad = g.clone()
+        torch_adam.step()
+        grad.copy_(g)
+        flat.step(1e-2)
+    assert torch.allclose(param, ref.detach(), atol=1e-6)

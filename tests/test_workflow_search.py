@@ -1,0 +1,81 @@
+"""End-to-end checks of the MFAS search rules on the smoke run (config/smoke.yaml)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import yaml
+from conftest import snakemake
+
+from mfas_core.search import COLUMNS
+
+DATASETS = ("avmnist", "mfeat")
+
+
+def _smoke(workdir):
+    return yaml.safe_load((workdir / "config" / "smoke.yaml").read_text())["search"]
+
+
+def test_every_level_writes_candidates_surrogate_bank_and_state(smoke_workflow):
+    cfg = _smoke(smoke_workflow)
+    for ds in DATASETS:
+        for level in range(1, cfg["max_layers"] + 1):
+            folder = smoke_workflow / f"results/search/{ds}/seed0/level{level}"
+            for name in ("candidates.tsv", "surrogate.pt", "bank.pt", "state.json"):
+                assert (folder / name).stat().st_size > 0
+            frame = pd.read_csv(folder / "candidates.tsv", sep="\t")
+            assert list(frame.columns) == COLUMNS
+            assert frame["val_score"].between(0, 1).all()
+            if level > 1:
+                assert len(frame) == cfg["iterations"] * cfg["k"]
+
+
+def test_top_k_and_random_search_have_the_same_budget(smoke_workflow):
+    cfg = _smoke(smoke_workflow)
+    for ds in DATASETS:
+        root = smoke_workflow / f"results/search/{ds}/seed0"
+        top = pd.read_csv(root / "topk.tsv", sep="\t")
+        assert len(top) == cfg["k"] and top["val_score"].is_monotonic_decreasing
+        mfas = pd.concat(
+            pd.read_csv(root / f"level{lv}/candidates.tsv", sep="\t")
+            for lv in range(1, cfg["max_layers"] + 1)
+        )
+        rand = pd.read_csv(root / "random/candidates.tsv", sep="\t")
+        assert len(rand) == len(mfas)
+
+
+def test_search_table_puts_mfas_and_random_beside_paper_table_1(smoke_workflow):
+    text = (smoke_workflow / "results/tables/search.md").read_text()
+    for ds in DATASETS:
+        assert re.search(rf"\| {ds} \| MFAS \| 0 \|", text)
+        assert re.search(rf"\| {ds} \| random search \| 0 \|", text)
+    assert "0.9264 (0.0004)" in text and "0.9203 (0.0021)" in text
+
+
+def test_search_plots_are_png_files(smoke_workflow):
+    for ds in DATASETS:
+        png = smoke_workflow / f"results/plots/search_{ds}_seed0.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rerunning_a_later_level_leaves_earlier_levels_alone(smoke_workflow):
+    proc = snakemake(
+        smoke_workflow, "-n", "--configfile", "config/smoke.yaml", "--forcerun",
+        "results/search/avmnist/seed0/level2/state.json", "results/search/avmnist/seed0/topk.tsv",
+    )  # fmt: skip
+    planned = re.findall(r"level=(\d+)", proc.stdout + proc.stderr)
+    assert planned and set(planned) == {"2"}
+
+
+def test_changing_top_k_only_rebuilds_the_table(smoke_workflow):
+    config = yaml.safe_load((smoke_workflow / "config" / "smoke.yaml").read_text())
+    config["search"]["top_k"] = 3
+    (smoke_workflow / "config" / "smoke_topk.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake(
+        smoke_workflow, "results/tables/search.md", "results/search/avmnist/seed0/topk.tsv",
+        "results/plots/search_avmnist_seed0.png", "-n", "--configfile", "config/smoke_topk.yaml",
+        "--quiet", "rules",
+    )  # fmt: skip
+    jobs = re.findall(r"^(\w+)\s+\d+$", proc.stdout + proc.stderr, flags=re.M)
+    assert set(jobs) - {"total"} == {"tabulate_search"}

@@ -1,0 +1,11 @@
+from mfas_core.evaluate import evaluate_retrieval
+from mfas_core.io import rule_log
+
+with rule_log(snakemake):
+    evaluate_retrieval(
+        snakemake.input.model,
+        snakemake.input.data,
+        snakemake.output[0],
+        threads=snakemake.threads,
+        **snakemake.params,
+    )

@@ -1,0 +1,15 @@
+"""Rule search_level: one SMBO level of the MFAS search (see mfas_core.search)."""
+
+from pathlib import Path
+
+from mfas_core.io import rule_log
+from mfas_core.search import run_search_level
+
+with rule_log(snakemake):
+    run_search_level(
+        list(snakemake.input.features),
+        str(Path(snakemake.output.state).parent),
+        prev_dir=list(snakemake.input.previous),
+        threads=snakemake.threads,
+        **snakemake.params,
+    )

@@ -1,0 +1,13 @@
+"""Rule tabulate_search: results/tables/search.md (MFAS vs random search vs paper Table 1)."""
+
+from mfas_core.io import rule_log
+from mfas_core.tables import search_table
+
+with rule_log(snakemake):
+    search_table(
+        list(snakemake.input.topk),
+        list(snakemake.input.levels),
+        list(snakemake.input.random),
+        snakemake.output.table,
+        **snakemake.params,
+    )
