@@ -41,15 +41,27 @@ def main() -> None:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        extract_features(args.data, args.backbone, Path(tmp) / "f.h5", dataset=attrs["name"],
-                         modality=args.modality, spec=spec, batch_size=args.batch_size,
-                         device="cpu", threads=args.threads)
+        extract_features(
+            args.data,
+            args.backbone,
+            Path(tmp) / "f.h5",
+            dataset=attrs["name"],
+            modality=args.modality,
+            spec=spec,
+            batch_size=args.batch_size,
+            device="cpu",
+            threads=args.threads,
+        )
         secs = time.perf_counter() - t0
         size = (Path(tmp) / "f.h5").stat().st_size / 2**20
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("| dataset | modality | samples | seconds | samples/s | peak RSS (MB) | RSS before (MB) | cache (MB) |")
+    print(
+        "| dataset | modality | samples | seconds | samples/s | peak RSS (MB) | RSS before (MB) | cache (MB) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
-    print(f"| {attrs['name']} | {args.modality} | {n} | {secs:.1f} | {n / secs:,.0f} | {peak:.0f} | {rss_before:.0f} | {size:.1f} |")
+    print(
+        f"| {attrs['name']} | {args.modality} | {n} | {secs:.1f} | {n / secs:,.0f} | {peak:.0f} | {rss_before:.0f} | {size:.1f} |"
+    )
 
 
 if __name__ == "__main__":

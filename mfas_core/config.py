@@ -59,6 +59,21 @@ def dataset_defaults(schema: dict | None = None) -> dict:
     return {k: copy.deepcopy(v["default"]) for k, v in props.items() if "default" in v}
 
 
+def _hdf5_modalities(path: str) -> list[str]:
+    """Modality names recorded in a bring-your-own dataset file (attrs/modalities)."""
+    import json
+    import os
+
+    os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return list(json.loads(f.attrs["modalities"]))
+    except (OSError, KeyError, ValueError):
+        return ["a", "b"]  # the loader reports what is wrong with the file, naming it
+
+
 def damage_suffix(level: float) -> str:
     """Instance suffix for a damage level: 0.3 -> 'd30'."""
     return f"d{round(level * 100)}"
@@ -78,6 +93,8 @@ def dataset_instances(config: dict, schema: dict | None = None) -> dict[str, dic
         spec.update(copy.deepcopy(entry))
         if kind == "mfeat":
             spec.setdefault("modalities", list(spec["views"]))
+        if kind == "hdf5" and "modalities" not in spec and Path(spec.get("path", "")).is_file():
+            spec["modalities"] = _hdf5_modalities(spec["path"])
         spec.setdefault("modalities", DEFAULT_MODALITIES.get(kind, ["a", "b"]))
         backbones = copy.deepcopy(DEFAULT_BACKBONES.get(kind, {}))
         backbones.update(spec.get("backbones", {}))

@@ -7,6 +7,13 @@ rule train_backbone:
     output:
         model="results/backbones/{dataset}/{modality}.pt",
         metrics="results/backbones/{dataset}/{modality}.metrics.json",
+    log:
+        "logs/train_backbone/{dataset}/{modality}.log",
+    benchmark:
+        "results/benchmarks/train_backbone/{dataset}/{modality}.tsv"
+    threads: config["threads"]
+    resources:
+        gpu=1,
     params:
         dataset="{dataset}",
         modality="{modality}",
@@ -18,13 +25,6 @@ rule train_backbone:
         max_train=config["backbone_training"]["max_train"],
         seed=config["seed"],
         device=config["device"],
-    threads: config["threads"]
-    resources:
-        gpu=1,
-    log:
-        "logs/train_backbone/{dataset}/{modality}.log",
-    benchmark:
-        "results/benchmarks/train_backbone/{dataset}/{modality}.tsv"
     script:
         "../workflow_scripts/train_backbone.py"
 
@@ -35,19 +35,19 @@ rule extract_features:
         model="results/backbones/{dataset}/{modality}.pt",
     output:
         features="results/features/{dataset}/{modality}.h5",
+    log:
+        "logs/extract_features/{dataset}/{modality}.log",
+    benchmark:
+        "results/benchmarks/extract_features/{dataset}/{modality}.tsv"
+    threads: config["threads"]
+    resources:
+        gpu=1,
     params:
         dataset="{dataset}",
         modality="{modality}",
         spec=lambda wc: dataset_spec(wc.dataset)["backbones"][wc.modality],
         batch_size=config["backbone_training"]["extract_batch_size"],
         device=config["device"],
-    threads: config["threads"]
-    resources:
-        gpu=1,
-    log:
-        "logs/extract_features/{dataset}/{modality}.log",
-    benchmark:
-        "results/benchmarks/extract_features/{dataset}/{modality}.tsv"
     script:
         "../workflow_scripts/extract_features.py"
 

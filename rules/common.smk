@@ -1,11 +1,18 @@
-# Shared by every rule file: config checks, wildcard constraints, dataset lists, input functions.
-from mfas_core.config import check_config, dataset_instances, instances_of
-
+# Shared by all rule files - config checks, wildcard constraints, dataset lists, input functions.
+from mfas_core.config import (
+    check_config,
+    damage_suffix,
+    dataset_instances,
+    instances_of,
+)
 
 DATASETS = dataset_instances(config)
 check_config(config, DATASETS)
-SEARCH_DATASETS = [d for g in config["search"]["datasets"] for d in instances_of(g, DATASETS)]
+SEARCH_DATASETS = [
+    d for g in config["search"]["datasets"] for d in instances_of(g, DATASETS)
+]
 DMF_DATASETS = [d for g in config["dmf"]["datasets"] for d in instances_of(g, DATASETS)]
+DMF = config["dmf"]
 # Datasets that need unimodal backbones and a feature cache (only the searched ones).
 FEATURE_DATASETS = SEARCH_DATASETS
 
@@ -32,8 +39,80 @@ def dataset_spec(dataset):
 def feature_files(wildcards):
     """The two cached feature files of a dataset, modality 1 first."""
     return [
-        f"results/features/{wildcards.dataset}/{m}.h5" for m in modalities(wildcards.dataset)
+        f"results/features/{wildcards.dataset}/{m}.h5"
+        for m in modalities(wildcards.dataset)
     ]
+
+
+def previous_level(wildcards):
+    """Everything level l-1 saved (nothing for level 1)."""
+    level = int(wildcards.level)
+    if level <= 1:
+        return []
+    prev = f"results/search/{wildcards.dataset}/seed{wildcards.seed}/level{level - 1}"
+    return [
+        f"{prev}/{name}"
+        for name in ("candidates.tsv", "surrogate.pt", "bank.pt", "state.json")
+    ]
+
+
+def level_tables(dataset, seed):
+    return [
+        f"results/search/{dataset}/seed{seed}/level{level}/candidates.tsv"
+        for level in range(1, config["search"]["max_layers"] + 1)
+    ]
+
+
+def dmf_mnist_datasets():
+    """DMF instances of mnist_halves entries (the rows of paper Table 1)."""
+    return [d for d in DMF_DATASETS if dataset_spec(d)["kind"] == "mnist_halves"]
+
+
+def dmf_encdec_datasets():
+    """Instances that get the encoder–decoder variant (SVM and retrieval).
+
+    Every non-mnist_halves instance; of each mnist_halves entry the damage levels listed in
+    dmf.encdec_damage_levels (its lowest level if none of them is configured).
+    """
+    wanted = {damage_suffix(level) for level in DMF["encdec_damage_levels"]}
+    out, groups = [], {}
+    for d in DMF_DATASETS:
+        spec = dataset_spec(d)
+        if spec["kind"] != "mnist_halves":
+            out.append(d)
+        else:
+            groups.setdefault(spec["group"], []).append(d)
+    for members in groups.values():
+        chosen = [
+            d for d in members if damage_suffix(dataset_spec(d)["damage"]) in wanted
+        ]
+        out += chosen or [min(members, key=lambda d: dataset_spec(d)["damage"])]
+    return out
+
+
+def dmf_runs(variant, datasets, name):
+    """Per-run files `name` of a variant for the given datasets, all models and seeds."""
+    return expand(
+        "results/dmf/{dataset}/{variant}/{model}/seed{seed}/{name}",
+        dataset=datasets,
+        variant=variant,
+        model=DMF["models"],
+        seed=DMF["seeds"],
+        name=name,
+    )
+
+
+def dmf_final_outputs():
+    """Final DMF targets for rule all (called from rules/common.smk)."""
+    out = []
+    if dmf_mnist_datasets():
+        out.append("results/tables/dmf_mnist.md")
+    out += [
+        "results/tables/dmf_svm.md",
+        "results/tables/dmf_retrieval.md",
+        "results/plots/dmf_curves.png",
+    ]
+    return out
 
 
 def get_final_outputs():

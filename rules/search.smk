@@ -30,25 +30,6 @@ SEARCH_LEVEL = {
 SEARCH_DIR = "results/search/{dataset}/seed{seed}"
 
 
-def previous_level(wildcards):
-    """Everything level l-1 saved (nothing for level 1)."""
-    level = int(wildcards.level)
-    if level <= 1:
-        return []
-    prev = f"results/search/{wildcards.dataset}/seed{wildcards.seed}/level{level - 1}"
-    return [
-        f"{prev}/{name}"
-        for name in ("candidates.tsv", "surrogate.pt", "bank.pt", "state.json")
-    ]
-
-
-def level_tables(dataset, seed):
-    return [
-        f"results/search/{dataset}/seed{seed}/level{level}/candidates.tsv"
-        for level in range(1, SEARCH_CFG["max_layers"] + 1)
-    ]
-
-
 rule search_level:
     input:
         features=feature_files,

@@ -29,9 +29,7 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
     """Run the venv's snakemake in `workdir`; on failure show its output and the rule logs."""
     exe = Path(sys.executable).parent / "snakemake"
     env = {**os.environ, "HDF5_USE_FILE_LOCKING": "FALSE"}
-    proc = subprocess.run(
-        [str(exe), *args], cwd=workdir, capture_output=True, text=True, env=env
-    )
+    proc = subprocess.run([str(exe), *args], cwd=workdir, capture_output=True, text=True, env=env)
     if check and proc.returncode != 0:
         logs = ""
         for log in sorted((workdir / "logs").rglob("*.log")) if (workdir / "logs").exists() else []:
@@ -48,3 +46,11 @@ def smoke_workflow(tmp_path_factory) -> Path:
     workdir = copy_workflow(tmp_path_factory.mktemp("smoke"))
     snakemake(workdir, "--cores", "2", "--configfile", "config/smoke.yaml", "--resources", "gpu=1")
     return workdir
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Tests share 2 cores with the smoke workflow: oversubscribed torch threads crawl."""
+    import torch
+
+    torch.set_num_threads(1)

@@ -6,9 +6,9 @@ import copy
 
 import pytest
 import yaml
+from conftest import REPO
 from snakemake.utils import validate
 
-from conftest import REPO
 from mfas_core.config import ConfigError, check_config, dataset_instances
 
 SCHEMA = str(REPO / "config" / "schema.yaml")

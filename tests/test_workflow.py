@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 import yaml
-
 from conftest import copy_workflow, snakemake
+
 from mfas_core.backbones import load_backbone
 from mfas_core.config import dataset_instances
 from mfas_core.data.schema import read_attrs, validate_dataset

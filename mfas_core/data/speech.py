@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,7 @@ BABBLE_TEXT = (
     "The fish twisted and turned on the bent hook.",
 )
 SAMPLE_RATE = 22050
+BREATH = re.compile(r"^breath\s+.*[1-9]", re.MULTILINE)  # a non-zero breath amplitude
 RATE_RANGE = (120, 220)  # words per minute (eSpeak default 175)
 PITCH_RANGE = (20, 80)  # eSpeak base pitch 0..100 (default 50)
 
@@ -69,9 +71,18 @@ class Utterance:
 
 
 def variants() -> list[str]:
-    """Names of the voice variant files shipped with eSpeak NG (sorted)."""
+    """Names of the eSpeak NG voice variant files usable here (sorted).
+
+    Variants with a non-zero `breath` setting are left out: their breath noise is seeded
+    from the clock, so the same request gives different samples in different runs (measured:
+    exactly those 11 of the 104 variants were not reproducible).
+    """
     _, data = espeak_paths()
-    return sorted(p.name for p in (data / "voices" / "!v").iterdir() if p.is_file())
+    out = []
+    for p in sorted((data / "voices" / "!v").iterdir()):
+        if p.is_file() and not BREATH.search(p.read_text(errors="ignore")):
+            out.append(p.name)
+    return out
 
 
 def voice_pools(seed: int, test_share: float = 0.25) -> dict[str, list[str]]:
