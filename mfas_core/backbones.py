@@ -8,6 +8,7 @@ layers, each layer's output is a tap. A linear head on the last tap gives the lo
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -285,8 +286,13 @@ def run_train_backbone(
     seed: int,
     device: str,
     threads: int,
+    min_steps: int = 0,
 ) -> dict:
-    """Train one modality's backbone, keep the best-val epoch, save weights and metrics."""
+    """Train one modality's backbone, keep the best-val epoch, save weights and metrics.
+
+    Small training sets (mfeat: 1,200 samples) get more epochs, so that every backbone takes
+    at least `min_steps` optimizer steps.
+    """
     import sys
 
     from mfas_core.io import pick_device, set_seed, set_threads, write_json
@@ -300,6 +306,7 @@ def run_train_backbone(
         keep = np.sort(np.random.default_rng(seed).choice(len(x_tr), max_train, replace=False))
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     x_va, y_va = read_modality(data, "val", modality)
+    epochs = max(epochs, math.ceil(min_steps / math.ceil(len(x_tr) / batch_size)))
     model = build_backbone(spec, shape, n_classes)
     fit = train_backbone(
         model,

@@ -23,6 +23,7 @@ rule train_backbone:
         lr=config["backbone_training"]["lr"],
         weight_decay=config["backbone_training"]["weight_decay"],
         max_train=config["backbone_training"]["max_train"],
+        min_steps=config["backbone_training"]["min_steps"],
         seed=config["seed"],
         device=config["device"],
     script:

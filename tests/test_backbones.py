@@ -175,3 +175,12 @@ def test_metrics_file_names_the_metric_and_best_epoch(digits_file, tmp_path):
     m = json.loads((tmp_path / "image.json").read_text())
     assert m["metric"] == "accuracy" and m["tap_sizes"] == [4, 8]
     assert len(m["history"]) == 3
+
+
+def test_small_training_sets_get_enough_epochs_for_min_steps(digits_file, tmp_path):
+    m = run_train_backbone(
+        str(digits_file), str(tmp_path / "m.pt"), str(tmp_path / "m.json"),
+        dataset="digits", modality="profile", spec=MLP, epochs=1, batch_size=100, lr=1e-3,
+        weight_decay=0.0, max_train=0, seed=0, device="cpu", threads=1, min_steps=30,
+    )  # fmt: skip
+    assert m["epochs"] == 3 and len(m["history"]) == 3  # 1,200 samples / 100 = 12 steps per epoch
