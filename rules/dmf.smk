@@ -11,7 +11,7 @@ rule dmf_train:
         "logs/dmf_train/{dataset}/{variant}/{model}/seed{seed}.log",
     benchmark:
         "results/benchmarks/dmf_train/{dataset}/{variant}/{model}/seed{seed}.tsv"
-    threads: config["threads"]
+    threads: DMF["threads"]
     resources:
         gpu=1,
     params:
