@@ -276,30 +276,31 @@ def _batches(n: int, batch_size: int, gen: torch.Generator):
 
 
 @torch.no_grad()
+def _batched(fn, x: np.ndarray, y: np.ndarray, device, batch_size: int) -> list[np.ndarray]:
+    """fn(x_batch, y_batch) over every pair, in batches, as NumPy arrays."""
+    out = []
+    for i in range(0, len(x), batch_size):
+        xb = torch.from_numpy(x[i : i + batch_size]).to(device)
+        yb = torch.from_numpy(y[i : i + batch_size]).to(device)
+        out.append(fn(xb, yb).cpu().numpy())
+    return out
+
+
 def predict(
     net: FusionNet, x: np.ndarray, y: np.ndarray, device, batch_size: int = 2048
 ) -> np.ndarray:
     """Predicted class of every pair."""
     net.eval()
-    out = []
-    for i in range(0, len(x), batch_size):
-        xb = torch.from_numpy(x[i : i + batch_size]).to(device)
-        yb = torch.from_numpy(y[i : i + batch_size]).to(device)
-        out.append(net(xb, yb).argmax(1).cpu().numpy())
+    out = _batched(lambda a, b: net(a, b).argmax(1), x, y, device, batch_size)
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
-@torch.no_grad()
 def encode(
     net: FusionNet, x: np.ndarray, y: np.ndarray, device, batch_size: int = 2048
 ) -> np.ndarray:
     """Joint representations (top shared layer) of every pair, float32 [N, d]."""
     net.eval()
-    out = []
-    for i in range(0, len(x), batch_size):
-        xb = torch.from_numpy(x[i : i + batch_size]).to(device)
-        yb = torch.from_numpy(y[i : i + batch_size]).to(device)
-        out.append(net.encode(xb, yb).cpu().numpy())
+    out = _batched(net.encode, x, y, device, batch_size)
     return np.concatenate(out) if out else np.zeros((0, net.nodes[net.top]), np.float32)
 
 
