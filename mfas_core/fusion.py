@@ -114,6 +114,7 @@ class BatchedFusion(nn.Module):
         tap2 = torch.tensor([[a[li][1] - 1 for a in archs] for li in range(n_layers)])
         self.register_buffer("tap1", tap1.reshape(-1), persistent=False)
         self.register_buffer("tap2", tap2.reshape(-1), persistent=False)
+        self._mix_cache = None  # (device, per-layer float weights) for the fast path
         # Per layer: [(activation name, bool mask [K,1,1] or None if every candidate uses it)].
         self._acts: list[list[tuple[str, torch.Tensor | None]]] = []
         for li in range(n_layers):
@@ -230,66 +231,136 @@ class BatchedFusion(nn.Module):
         flat_param.grad = grad
         return flat_param
 
-    def _derivative(self, layer: int, z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        """dσ/dz per candidate, from z and h = σ(z)."""
-        parts = {
-            "relu": lambda: torch.sign(h),
-            "sigmoid": lambda: torch.addcmul(h, h, h, value=-1.0),
-            "leakyrelu": lambda: torch.where(z > 0, 1.0, 0.01),
-        }
-        acts = self._acts[layer]
-        d = parts[acts[0][0]]()
-        for name, mask in acts[1:]:
-            d = torch.where(mask.to(z.device), parts[name](), d)
-        return d
+    def _mix_weights(self) -> list[list[tuple[str, torch.Tensor | None]]]:
+        """Per layer: [(activation, float 0/1 weight [K,1,1] on the device or None)] for the
+        fast path, which mixes per-candidate activations with lerp (exact for 0/1 weights and
+        finite values, and cheaper than torch.where with a broadcast mask)."""
+        device = self.wx.device
+        if self._mix_cache is None or self._mix_cache[0] != device:
+            mixes = [
+                [(name, None if mask is None else mask.to(device, self.wx.dtype))
+                 for name, mask in acts]
+                for acts in self._acts
+            ]  # fmt: skip
+            self._mix_cache = (device, mixes)
+        return self._mix_cache[1]
 
-    @torch.no_grad()
     def train_step_grads(
         self,
-        x: torch.Tensor,
-        y: torch.Tensor,
+        xs: torch.Tensor,
+        ys: torch.Tensor,
         drop: torch.Tensor | None,
         dlogits_fn,
     ) -> None:
-        """Forward and hand-written backward of the training loss; gradients land in the flat
-        buffer from flatten_parameters(). dlogits_fn(logits) -> dLoss/dlogits [K,B,C].
+        """One forward and hand-written backward (see FastStep), for callers with one batch."""
+        FastStep(self, xs.shape[1])(xs, ys, drop, dlogits_fn)
 
-        Same maths as autograd through forward() (a test checks it), in about a third of the
-        operations: per step time is dominated by per-op overhead at these tiny sizes.
-        """
-        g_wx, g_wy, g_b, g_wh, g_wo, g_bo = self._grads
-        n_layers, k, bsz, w = self.n_layers, self.k, x.shape[1], self.width
-        xs = x.index_select(0, self.tap1)
-        ys = y.index_select(0, self.tap2)
-        a = torch.baddbmm(self.b.view(n_layers * k, 1, w), xs, self.wx.view(n_layers * k, -1, w))
-        a = torch.baddbmm(a, ys, self.wy.view(n_layers * k, -1, w)).view(n_layers, k, bsz, w)
-        inputs, derivs = [], []
-        hd = None
-        a_layers, wh = a.unbind(0), self.wh.unbind(0)
-        drops = drop.unbind(0) if drop is not None else None
+
+class FastStep:
+    """Forward and hand-written backward of the training loss of a flattened BatchedFusion.
+
+    Same maths as autograd through BatchedFusion.forward() (a test checks it), in about a
+    third of the operations: at these sizes ([K, 32, <=48]) a step's time is per-op overhead,
+    so every view of the parameters, gradients and work buffers is made once here, and a step
+    only runs the arithmetic ops, each writing into a persistent buffer where torch allows.
+    Gradients land in the flat buffer from flatten_parameters().
+    """
+
+    def __init__(self, model: BatchedFusion, batch: int):
+        if not hasattr(model, "_grads"):
+            raise ValueError("FastStep needs model.flatten_parameters() first")
+        m, (n_layers, k, w, c) = model, (model.n_layers, model.k, model.width, model.n_out)
+        self.model, self.batch, self.n_layers = model, batch, n_layers
+        opts = dict(dtype=m.wx.dtype, device=m.wx.device)
+        g_wx, g_wy, g_b, g_wh, g_wo, g_bo = m._grads
+        pairs = n_layers * k
+        # detached views share the parameters' storage but skip autograd dispatch
+        wx, wy, b, wh, wo, bo = (p.detach() for p in (m.wx, m.wy, m.b, m.wh, m.wo, m.bo))
+        self.b, self.wx, self.wy = b.view(pairs, 1, w), wx.view(pairs, -1, w), wy.view(pairs, -1, w)
+        self.wh, self.wh_t = wh.unbind(0), wh.transpose(2, 3).unbind(0)
+        self.wo_t, self.bo_t = wo.transpose(1, 2), bo.view(k, c, 1)
+        self.g_wx, self.g_wy = g_wx.view(pairs, -1, w), g_wy.view(pairs, -1, w)
+        self.g_b, self.g_wh, self.g_wo = g_b, g_wh.unbind(0), g_wo
+        self.g_bo_t = g_bo.view(k, c, 1)
+        self.a = torch.empty(pairs, batch, w, **opts)
+        self.a_layers = self.a.view(n_layers, k, batch, w).unbind(0)
+        # buf[layer] = (h, dσ/dz) of that layer, multiplied by its dropout mask in one op
+        self.buf = torch.empty(n_layers, 2, k, batch, w, **opts)
+        self.pair = self.buf.unbind(0)
+        self.h = [p[0] for p in self.pair]
+        self.d = [p[1] for p in self.pair]
+        self.h_t = [h.transpose(1, 2) for h in self.h]
+        self.logits_t = torch.empty(k, c, batch, **opts)
+        self.dh = torch.empty(k, batch, w, **opts)
+        self.da = torch.empty(n_layers, k, batch, w, **opts)
+        self.da_layers = self.da.unbind(0)
+        self.da_pairs = self.da.view(pairs, batch, w)
+        self.mixes = model._mix_weights()
+
+    def _activate(self, layer: int, z: torch.Tensor) -> None:
+        h, d = self.h[layer], self.d[layer]
+        mixes = self.mixes[layer]
+        if len(mixes) == 1:
+            name = mixes[0][0]
+            if name == "relu":
+                torch.clamp_min(z, 0.0, out=h)
+                torch.sign(h, out=d)
+            elif name == "sigmoid":
+                torch.sigmoid(z, out=h)
+                torch.addcmul(h, h, h, value=-1.0, out=d)
+            else:
+                base_h, base_d = _act_and_derivative(name, z)
+                h.copy_(base_h)
+                d.copy_(base_d)
+            return
+        base_h, base_d = _act_and_derivative(mixes[0][0], z)
+        for i, (other, weight) in enumerate(mixes[1:]):
+            other_h, other_d = _act_and_derivative(other, z)
+            torch.lerp(base_h if i == 0 else h, other_h, weight, out=h)
+            torch.lerp(base_d if i == 0 else d, other_d, weight, out=d)
+
+    @torch.no_grad()
+    def __call__(self, xs, ys, drop, dlogits_fn) -> None:
+        """xs [L*K, B, D1], ys [L*K, B, D2]: each fusion layer's tap input per candidate
+        (layer major), already gathered. drop: None or [L, K, B, W] dropout multipliers (a
+        sequence of L [K, B, W] tensors works too). dlogits_fn(logits_t) -> dLoss/dlogits, both
+        in the transposed layout [K, C, B] (softmax over dim 1 of that layout is several
+        times cheaper than over a last dim of size C)."""
+        n_layers = self.n_layers
+        torch.baddbmm(self.b, xs, self.wx, out=self.a)
+        self.a.baddbmm_(ys, self.wy)
         for layer in range(n_layers):
-            z = a_layers[layer] if hd is None else torch.baddbmm(a_layers[layer], hd, wh[layer - 1])
-            h = self._activate(layer, z)
-            d = self._derivative(layer, z, h)
-            if drops is not None:
-                h = h * drops[layer]
-                d = d * drops[layer]
-            inputs.append(hd)
-            derivs.append(d)
-            hd = h
-        logits = torch.baddbmm(self.bo, hd, self.wo)
-        dlog = dlogits_fn(logits)
-        torch.bmm(hd.transpose(1, 2), dlog, out=g_wo)
-        torch.sum(dlog, 1, keepdim=True, out=g_bo)
-        dh = torch.bmm(dlog, self.wo.transpose(1, 2))
-        da = torch.empty(n_layers, k, bsz, w, dtype=x.dtype, device=x.device)
-        da_layers, g_wh_layers = da.unbind(0), g_wh.unbind(0)
-        for layer in range(n_layers - 1, -1, -1):
-            dz = torch.mul(dh, derivs[layer], out=da_layers[layer])
+            z = self.a_layers[layer]
             if layer > 0:
-                torch.bmm(inputs[layer].transpose(1, 2), dz, out=g_wh_layers[layer - 1])
-                dh = torch.bmm(dz, wh[layer - 1].transpose(1, 2))
-        torch.sum(da, 2, keepdim=True, out=g_b)
-        da = da.view(n_layers * k, bsz, w)
-        torch.bmm(xs.transpose(1, 2), da, out=g_wx.view(n_layers * k, -1, w))
-        torch.bmm(ys.transpose(1, 2), da, out=g_wy.view(n_layers * k, -1, w))
+                z.baddbmm_(self.h[layer - 1], self.wh[layer - 1])
+            self._activate(layer, z)
+            if drop is not None:
+                self.pair[layer].mul_(drop[layer])
+        h_t = self.h_t[n_layers - 1]
+        torch.baddbmm(self.bo_t, self.wo_t, h_t, out=self.logits_t)
+        dlog_t = dlogits_fn(self.logits_t)  # [K, C, B]
+        dlog = dlog_t.transpose(1, 2)
+        torch.bmm(h_t, dlog, out=self.g_wo)
+        torch.sum(dlog_t, 2, keepdim=True, out=self.g_bo_t)
+        dh = torch.bmm(dlog, self.wo_t, out=self.dh)
+        for layer in range(n_layers - 1, -1, -1):
+            dz = torch.mul(dh, self.d[layer], out=self.da_layers[layer])
+            if layer > 0:
+                torch.bmm(self.h_t[layer - 1], dz, out=self.g_wh[layer - 1])
+                dh = torch.bmm(dz, self.wh_t[layer - 1], out=self.dh)
+        torch.sum(self.da, 2, keepdim=True, out=self.g_b)
+        torch.bmm(xs.transpose(1, 2), self.da_pairs, out=self.g_wx)
+        torch.bmm(ys.transpose(1, 2), self.da_pairs, out=self.g_wy)
+
+
+def _act_and_derivative(name: str, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """σ(z) and dσ/dz, both bounded where z is finite (so mixing them with 0/1 lerp weights
+    is exact)."""
+    if name == "relu":
+        h = torch.relu(z)
+        return h, torch.sign(h)
+    if name == "sigmoid":
+        h = torch.sigmoid(z)
+        return h, torch.addcmul(h, h, h, value=-1.0)
+    h = torch.nn.functional.leaky_relu(z, 0.01)
+    return h, torch.where(z > 0, 1.0, 0.01)

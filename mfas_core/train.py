@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from mfas_core.features import FeatureStore
-from mfas_core.fusion import BatchedFusion, WeightBank, candidate_seed
+from mfas_core.fusion import BatchedFusion, FastStep, WeightBank, candidate_seed
 from mfas_core.io import InputError
 from mfas_core.space import Arch
 
@@ -179,39 +179,41 @@ def evaluate(model: BatchedFusion, data: FusionData, split: str = "val", chunk: 
 
 
 def _dlogits_single(
-    hot: torch.Tensor, minus_one: torch.Tensor, bsz: int, logits: torch.Tensor
+    hot: torch.Tensor, minus_one: torch.Tensor, bsz: int, logits_t: torch.Tensor
 ) -> torch.Tensor:
-    """d/dlogits of the per-candidate mean cross-entropy: (softmax - onehot) / B."""
-    p = torch.softmax(logits, -1)
+    """d/dlogits of the per-candidate mean cross-entropy, (softmax - onehot) / B, in the
+    transposed layout [K, C, B]; `hot` holds the flat positions of the true classes."""
+    p = torch.softmax(logits_t, 1)
     p.view(-1).index_add_(0, hot, minus_one)
     return p.div_(bsz)
 
 
-def _dlogits_multi(y: torch.Tensor, coef, logits: torch.Tensor) -> torch.Tensor:
-    """d/dlogits of the per-candidate mean weighted BCE: ((pw·y + 1 - y)·σ - pw·y) / (B·C)."""
+def _dlogits_multi(y_t: torch.Tensor, coef, logits_t: torch.Tensor) -> torch.Tensor:
+    """d/dlogits of the per-candidate mean weighted BCE, ((pw·y + 1 - y)·σ - pw·y) / (B·C),
+    in the transposed layout [K, C, B] (y_t [C, B], pos_weight [C, 1])."""
     pos_weight, denom = coef
-    py = pos_weight * y
-    return (torch.sigmoid(logits) * (py + 1 - y) - py).div_(denom)
+    py = pos_weight * y_t
+    return (torch.sigmoid(logits_t) * (py + 1 - y_t) - py).div_(denom)
 
 
-def _dropout_masks(
+def _dropout_keep(
     gens: list[torch.Generator], n_layers: int, steps: int, batch: int, width: int, p: float
-) -> torch.Tensor:
-    """Dropout multipliers for one epoch, [steps, L, K, B, W] float (0 or 1/(1-p)).
+) -> tuple[torch.Tensor, float]:
+    """Dropout keep-masks for one epoch, [steps, L, K, B, W] float 0/1, and the scale
+    1/(1-p) the kept units are multiplied by.
 
-    Each candidate's masks come from its own generator, as random bytes (8 per 64-bit draw,
-    several times cheaper than uniform floats): a unit is kept when its byte is below
-    round(256·(1-p)), so p is used in steps of 1/256 (0.5 exactly).
+    Each candidate's masks come from its own generator, as random bytes in [steps, L, B, W]
+    order (8 per 64-bit draw, several times cheaper than uniform floats): a unit is kept when
+    its byte is below round(256·(1-p)), so p is used in steps of 1/256 (0.5 exactly).
     """
     keep = round(256 * (1 - p))
-    scale = 256 / keep
-    n = steps * batch * n_layers * width
+    n = steps * n_layers * batch * width
     masks = torch.empty(steps, n_layers, len(gens), batch, width)
     for k, g in enumerate(gens):
         raw = torch.randint(-(2**62), 2**62, ((n + 7) // 8,), generator=g, dtype=torch.int64)
-        kept = raw.view(torch.uint8)[:n].view(steps, batch, n_layers, width) < keep
-        masks[:, :, k] = kept.permute(0, 2, 1, 3) * scale
-    return masks
+        bytes_ = raw.view(torch.uint8)[:n].view(steps, n_layers, batch, width)
+        torch.lt(bytes_, keep, out=masks[:, :, k])
+    return masks, 256 / keep
 
 
 class FlatAdam:
@@ -285,26 +287,45 @@ def train_candidates(
     best = torch.full((k,), -1.0)
     best_macro = torch.full((k,), float("nan"))
     minus_one = torch.full((k * bsz,), -1.0, device=device)
-    coef = None if data.pos_weight is None else (data.pos_weight, bsz * data.n_classes)
+    coef = None
+    if data.pos_weight is not None:
+        coef = (data.pos_weight.view(-1, 1), bsz * data.n_classes)
     multi = data.task == "multi"
+    # Every tap row of a batch is gathered with one index_select from the flattened [M*n, D]
+    # features: row tap*n + sample, for each (layer, candidate) pair.
+    flat1 = x1.reshape(-1, x1.shape[-1])
+    flat2 = x2.reshape(-1, x2.shape[-1])
+    tap_rows1 = (model.tap1 * n).view(1, -1, 1)
+    tap_rows2 = (model.tap2 * n).view(1, -1, 1)
+    n_pairs = model.n_layers * k
+    step_fn = FastStep(model, bsz)
+    xs = torch.empty(n_pairs * bsz, x1.shape[-1], device=device)
+    ys = torch.empty(n_pairs * bsz, x2.shape[-1], device=device)
+    xs_v, ys_v = xs.view(n_pairs, bsz, -1), ys.view(n_pairs, bsz, -1)
+    drop = torch.empty(model.n_layers, k, bsz, width, device=device)  # this step's masks
+    drop_layers = drop.unbind(0) if dropout > 0 else None
     for epoch in range(epochs):
         perm = torch.randperm(n, generator=data_gen)[: steps * bsz].to(device)
-        batches = perm.view(steps, bsz).unbind(0)
+        batches = perm.view(steps, 1, bsz)
+        rows1 = (tap_rows1 + batches).view(steps, -1).unbind(0)
+        rows2 = (tap_rows2 + batches).view(steps, -1).unbind(0)
         targets = y.index_select(0, perm).view(steps, bsz, *y.shape[1:])
-        if multi:
-            grads = [partial(_dlogits_multi, t, coef) for t in targets.unbind(0)]
-        else:  # flat positions of the true class in the [K*B*C] logits
-            hot = torch.arange(k * bsz, device=device) * data.n_classes + targets.repeat(1, k)
-            grads = [partial(_dlogits_single, h, minus_one, bsz) for h in hot.unbind(0)]
-        drops = [None] * steps
+        if multi:  # [steps, C, B]
+            targets_t = targets.transpose(1, 2).contiguous()
+            grads = [partial(_dlogits_multi, t, coef) for t in targets_t.unbind(0)]
+        else:  # flat positions of the true class in the transposed [K*C*B] logits
+            offsets = (torch.arange(k, device=device) * (data.n_classes * bsz)).view(1, k, 1)
+            hot = offsets + (targets * bsz + torch.arange(bsz, device=device)).view(steps, 1, bsz)
+            grads = [partial(_dlogits_single, h, minus_one, bsz) for h in hot.view(steps, -1)]
         if dropout > 0:
-            masks = _dropout_masks(gens, model.n_layers, steps, bsz, width, dropout).to(device)
-            drops = masks.unbind(0)
+            keep, scale = _dropout_keep(gens, model.n_layers, steps, bsz, width, dropout)
+            keep = keep.to(device).unbind(0)
         for s in range(steps):
-            idx = batches[s]
-            model.train_step_grads(
-                x1.index_select(1, idx), x2.index_select(1, idx), drops[s], grads[s]
-            )
+            torch.index_select(flat1, 0, rows1[s], out=xs)
+            torch.index_select(flat2, 0, rows2[s], out=ys)
+            if dropout > 0:
+                torch.mul(keep[s], scale, out=drop)
+            step_fn(xs_v, ys_v, drop_layers, grads[s])
             opt.step(lrs[epoch * steps + s])
             if progress is not None and s % 200 == 199:
                 progress.update(200)

@@ -97,23 +97,30 @@ def test_multilabel_scores_match_sklearn_weighted_and_macro_f1():
         assert macro[k] == pytest.approx(f1_score(y, pred, average="macro", zero_division=0))
 
 
-def test_hand_written_backward_matches_autograd(data):
-    model = BatchedFusion(ARCHS, data.sizes1, data.sizes2, 16, 10, TRAIN["nonlinearities"])
-    model.init_candidates([torch.Generator().manual_seed(i) for i in range(3)], None)
+@pytest.mark.parametrize(
+    "archs",
+    [ARCHS, [((1, 1, 1), (2, 1, 1)), ((2, 1, 2), (1, 1, 2))]],
+    ids=["mixed-activations", "one-activation-per-layer"],
+)
+def test_hand_written_backward_matches_autograd(data, archs):
+    k = len(archs)
+    model = BatchedFusion(archs, data.sizes1, data.sizes2, 16, 10, TRAIN["nonlinearities"])
+    model.init_candidates([torch.Generator().manual_seed(i) for i in range(k)], None)
     x, y = data.x1["train"][:, :32], data.x2["train"][:, :32]
     target = data.labels["train"][:32]
-    drop = (torch.rand(2, 3, 32, 16, generator=torch.Generator().manual_seed(0)) > 0.5) * 2.0
+    drop = (torch.rand(2, k, 32, 16, generator=torch.Generator().manual_seed(0)) > 0.5) * 2.0
     loss = sum(torch.nn.functional.cross_entropy(out, target) for out in model(x, y, drop))
     loss.backward()
     expected = [p.grad.clone() for p in model.parameters()]
     flat = model.flatten_parameters()
 
-    def dlogits(logits):
-        p = torch.softmax(logits, -1)
-        p[:, torch.arange(32), target] -= 1
+    def dlogits_t(logits_t):  # [K, C, B] layout
+        p = torch.softmax(logits_t, 1)
+        p[:, target, torch.arange(32)] -= 1
         return p / 32
 
-    model.train_step_grads(x, y, drop, dlogits)
+    xs, ys = x.index_select(0, model.tap1), y.index_select(0, model.tap2)
+    model.train_step_grads(xs, ys, drop, dlogits_t)
     assert flat.grad.abs().sum() > 0
     for got, want in zip(model._grads, expected, strict=True):
         assert torch.allclose(got, want, atol=1e-5)
