@@ -35,12 +35,18 @@ COLUMNS = [
 
 # Intra-op threads for search training on CPU. Every tensor of a step is tiny ([K, 32, ≤48]),
 # so a second OpenMP thread only adds synchronisation: measured on 2 shared cores, one epoch of
-# level 1 (30 candidates, 55,000 samples) takes 2.6 s with 1 thread and 22 s with 2.
+# level 1 (30 candidates, 55,000 samples) takes 2.6 s with 1 thread and 22 s with 2. The
+# rule's other threads go to forked workers that each train a share of the K candidates.
 CPU_TRAIN_THREADS = 1
 
 
 def _threads(device, threads: int | None) -> int | None:
     return min(threads or 1, CPU_TRAIN_THREADS) if device.type == "cpu" else threads
+
+
+def _workers(device, threads: int | None) -> int:
+    """Processes that train a step's candidates: the rule's threads on CPU, one on a GPU."""
+    return max(1, threads or 1) if device.type == "cpu" else 1
 
 
 def step_seed(seed: int, step: int, stream: int = 0) -> int:
@@ -65,11 +71,19 @@ def check_search_args(level: int, k: int, pool: int, nonlinearities: list[str]) 
 
 
 def _train(
-    archs: list[Arch], data, bank, weight_sharing: bool, seed: int, device, bar, train_kw
+    archs: list[Arch],
+    data,
+    bank,
+    weight_sharing: bool,
+    seed: int,
+    device,
+    bar,
+    train_kw,
+    threads: int | None = None,
 ) -> TrainResult:
     res = train_candidates(
         archs, data, seed=seed, bank=bank if weight_sharing else None, device=device,
-        progress=bar, **train_kw,
+        progress=bar, workers=_workers(device, threads), **train_kw,
     )  # fmt: skip
     if weight_sharing:
         write_back(bank, res)
@@ -153,7 +167,9 @@ def run_search_level(
         bank = WeightBank()
         archs = space.level_one()
         with tqdm(total=epochs * steps_per_epoch, desc="level 1", file=sys.stderr) as bar:
-            res = _train(archs, data, bank, weight_sharing, step_seed(seed, 0), dev, bar, train_kw)
+            res = _train(
+                archs, data, bank, weight_sharing, step_seed(seed, 0), dev, bar, train_kw, threads
+            )
         rows += _rows(archs, res, None, 1, 1, 0, float("nan"))
         surrogate.update(archs, res.scores, surrogate_epochs)
         next_step = 1
@@ -191,6 +207,7 @@ def run_search_level(
                     dev,
                     bar,
                     train_kw,
+                    threads,
                 )
                 rows += _rows(archs, res, pred[chosen], level, it, next_step, temp)
                 sampled.update(archs)
@@ -278,7 +295,15 @@ def run_random_search(
             else:
                 seen.update(archs)
             res = _train(
-                archs, data, bank, weight_sharing, step_seed(seed, step, 1), dev, bar, train_kw
+                archs,
+                data,
+                bank,
+                weight_sharing,
+                step_seed(seed, step, 1),
+                dev,
+                bar,
+                train_kw,
+                threads,
             )
             rows += _rows(archs, res, None, level, it, step, float("nan"))
     frame = pd.DataFrame(rows, columns=COLUMNS)

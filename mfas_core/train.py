@@ -14,6 +14,7 @@ trained inside a batch of K gets the same numbers as when trained alone with the
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -245,7 +246,7 @@ class FlatAdam:
         self.param.addcdiv_(self.m, denom, value=-lr / (1 - beta1**t))
 
 
-def train_candidates(
+def _train_together(
     archs: list[Arch],
     data: FusionData,
     *,
@@ -261,13 +262,7 @@ def train_candidates(
     device: torch.device | str = "cpu",
     progress=None,
 ) -> TrainResult:
-    """Train K architectures of one depth together for `epochs` epochs; score each on val.
-
-    The score is the best validation score over the epochs (authors' code). Fusion layers
-    start from `bank` where their key is present; the bank itself is not modified here
-    (the caller decides what to write back). The last incomplete batch of an epoch is dropped.
-    `data` must already be on `device`. `progress`: optional tqdm-like object with .update(n).
-    """
+    """train_candidates in this process, all K as one BatchedFusion."""
     t0 = time.perf_counter()
     device = torch.device(device)
     gens = [torch.Generator().manual_seed(candidate_seed(seed, a)) for a in archs]
@@ -344,6 +339,93 @@ def train_candidates(
         seconds=time.perf_counter() - t0,
         layers=layers,
         bank_keys=keys,
+    )
+
+
+# Set just before a fork so forked workers see the features without pickling them.
+_FORK_DATA: FusionData | None = None
+
+
+def _train_chunk(archs: list[Arch], kwargs: dict) -> dict:
+    """Worker side of train_candidates: one chunk, results as plain arrays for the pipe."""
+    torch.set_num_threads(1)
+    res = _train_together(archs, _FORK_DATA, **kwargs)
+    return {
+        "scores": res.scores,
+        "macro_f1": res.macro_f1,
+        "layers": [[(w.numpy(), b.numpy()) for w, b in layers] for layers in res.layers],
+        "bank_keys": res.bank_keys,
+    }
+
+
+def train_candidates(
+    archs: list[Arch],
+    data: FusionData,
+    *,
+    epochs: int,
+    width: int,
+    dropout: float,
+    lr: float,
+    weight_decay: float,
+    batch_size: int,
+    nonlinearities: list[str],
+    seed: int,
+    bank: WeightBank | None = None,
+    device: torch.device | str = "cpu",
+    progress=None,
+    workers: int = 1,
+) -> TrainResult:
+    """Train K architectures of one depth together for `epochs` epochs; score each on val.
+
+    The score is the best validation score over the epochs (authors' code). Fusion layers
+    start from `bank` where their key is present; the bank itself is not modified here
+    (the caller decides what to write back). The last incomplete batch of an epoch is dropped.
+    `data` must already be on `device`. `progress`: optional tqdm-like object with .update(n).
+
+    workers > 1 (CPU only, where fork exists): the K candidates are split into that many
+    contiguous chunks, trained at the same time by this process and forked workers. A
+    candidate's numbers do not depend on which others train beside it (its own init and
+    dropout generator, the shared batch order), so the result equals workers=1 exactly; on
+    CPU, where a step is per-op overhead, this is the way to use a second core.
+    """
+    kwargs = dict(
+        epochs=epochs, width=width, dropout=dropout, lr=lr, weight_decay=weight_decay,
+        batch_size=batch_size, nonlinearities=nonlinearities, seed=seed, bank=bank,
+        device=device,
+    )  # fmt: skip
+    workers = min(workers, len(archs))
+    if (
+        workers <= 1
+        or torch.device(device).type != "cpu"
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return _train_together(archs, data, progress=progress, **kwargs)
+    t0 = time.perf_counter()
+    bounds = np.linspace(0, len(archs), workers + 1).round().astype(int)
+    chunks = [archs[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    global _FORK_DATA
+    _FORK_DATA = data
+    try:
+        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+            pending = [pool.apply_async(_train_chunk, (c, kwargs)) for c in chunks[1:]]
+            parts = [_train_together(chunks[0], data, progress=progress, **kwargs)]
+            for job in pending:
+                got = job.get()
+                layers = [
+                    [(torch.from_numpy(w), torch.from_numpy(b)) for w, b in ls]
+                    for ls in got["layers"]
+                ]
+                parts.append(
+                    TrainResult(got["scores"], got["macro_f1"], 0.0, layers, got["bank_keys"])
+                )
+    finally:
+        _FORK_DATA = None
+    return TrainResult(
+        scores=[v for p in parts for v in p.scores],
+        macro_f1=[v for p in parts for v in p.macro_f1],
+        seconds=time.perf_counter() - t0,
+        layers=[v for p in parts for v in p.layers],
+        bank_keys=[v for p in parts for v in p.bank_keys],
     )
 
 

@@ -56,6 +56,23 @@ def test_batched_training_gives_each_candidate_its_score_when_trained_alone(data
     assert max(together.scores) > 0.5  # it really learned something on real digits
 
 
+def test_candidates_split_over_two_worker_processes_train_as_in_one(data):
+    one = train_candidates(ARCHS, data, seed=5, **TRAIN)
+    two = train_candidates(ARCHS, data, seed=5, workers=2, **TRAIN)
+    assert two.bank_keys == one.bank_keys
+    assert two.scores == pytest.approx(one.scores, abs=1.5 / len(data.labels["val"]))
+    for got, want in zip(two.layers, one.layers, strict=True):
+        for (wg, bg), (ww, bw) in zip(got, want, strict=True):
+            assert torch.allclose(wg, ww, atol=1e-4) and torch.allclose(bg, bw, atol=1e-4)
+
+
+def test_more_workers_than_candidates_gives_one_candidate_per_process(data):
+    one = train_candidates(ARCHS, data, seed=5, **TRAIN)
+    many = train_candidates(ARCHS, data, seed=5, workers=8, **TRAIN)
+    assert many.bank_keys == one.bank_keys
+    assert many.scores == pytest.approx(one.scores, abs=1.5 / len(data.labels["val"]))
+
+
 def test_trained_layer_comes_back_with_its_true_input_width(data):
     res = train_candidates([((1, 1, 1),)], data, seed=0, **TRAIN)
     w, _ = res.layers[0][0]
