@@ -82,3 +82,14 @@ def test_bring_your_own_kind_needs_a_path():
     cfg["datasets"]["mine"] = {"kind": "hdf5"}
     with pytest.raises(ConfigError, match="datasets.mine.path"):
         check_config(cfg, dataset_instances(cfg))
+
+
+def test_two_search_seeds_preset_merged_over_default_adds_seed_one_and_keeps_the_rest():
+    from snakemake.utils import update_config
+
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    update_config(cfg, yaml.safe_load((REPO / "config" / "two_search_seeds.yaml").read_text()))
+    validate(cfg, SCHEMA)
+    check_config(cfg, dataset_instances(cfg))
+    assert cfg["search"]["seeds"] == [0, 1]
+    assert cfg["search"]["datasets"] == ["avmnist", "mfeat"]

@@ -19,6 +19,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from mfas_core.config import ConfigError
+from mfas_core.features import FeatureStore
 from mfas_core.fusion import WeightBank
 from mfas_core.io import InputError, sha256_file
 from mfas_core.sampling import temperature
@@ -156,6 +157,23 @@ def test_same_seed_gives_the_same_level_scores(features, levels, tmp_path):
     _, frames, _ = levels
     again = run_search_level(features, str(tmp_path / "level1"), 1, **KW)
     assert again["val_score"].tolist() == frames[0]["val_score"].tolist()
+
+
+def test_level_split_over_two_processes_scores_as_one_process(features, levels, tmp_path):
+    _, frames, _ = levels
+    split = run_search_level(features, str(tmp_path / "level1"), 1, threads=2, **KW)
+    n_val = len(FeatureStore(features[0]).labels("val"))
+    assert split["architecture"].tolist() == frames[0]["architecture"].tolist()
+    assert split["val_score"].tolist() == pytest.approx(
+        frames[0]["val_score"].tolist(), abs=1.5 / n_val
+    )
+
+
+def test_same_threads_give_identical_level_scores(features, tmp_path):
+    runs = [
+        run_search_level(features, str(tmp_path / f"run{i}"), 1, threads=2, **KW) for i in range(2)
+    ]
+    assert runs[0]["val_score"].tolist() == runs[1]["val_score"].tolist()
 
 
 def test_weight_sharing_off_writes_an_empty_bank(features, tmp_path):
