@@ -246,23 +246,11 @@ class FlatAdam:
         self.param.addcdiv_(self.m, denom, value=-lr / (1 - beta1**t))
 
 
-def _train_together(
-    archs: list[Arch],
-    data: FusionData,
-    *,
-    epochs: int,
-    width: int,
-    dropout: float,
-    lr: float,
-    weight_decay: float,
-    batch_size: int,
-    nonlinearities: list[str],
-    seed: int,
-    bank: WeightBank | None = None,
-    device: torch.device | str = "cpu",
-    progress=None,
-) -> TrainResult:
-    """train_candidates in this process, all K as one BatchedFusion."""
+def _train_together(archs: list[Arch], data: FusionData, progress=None, **kw) -> TrainResult:
+    """train_candidates in this process, all K as one BatchedFusion; kw are its settings."""
+    epochs, width, dropout, lr = kw["epochs"], kw["width"], kw["dropout"], kw["lr"]
+    weight_decay, batch_size, seed = kw["weight_decay"], kw["batch_size"], kw["seed"]
+    nonlinearities, bank, device = kw["nonlinearities"], kw["bank"], kw["device"]
     t0 = time.perf_counter()
     device = torch.device(device)
     gens = [torch.Generator().manual_seed(candidate_seed(seed, a)) for a in archs]
