@@ -13,7 +13,7 @@ rule train_backbone:
         "results/benchmarks/train_backbone/{dataset}/{modality}.tsv"
     threads: config["threads"]
     resources:
-        gpu=1,
+        gpu=GPU,
     params:
         dataset="{dataset}",
         modality="{modality}",
@@ -42,7 +42,7 @@ rule extract_features:
         "results/benchmarks/extract_features/{dataset}/{modality}.tsv"
     threads: config["threads"]
     resources:
-        gpu=1,
+        gpu=GPU,
     params:
         dataset="{dataset}",
         modality="{modality}",

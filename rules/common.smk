@@ -15,6 +15,9 @@ DMF_DATASETS = [d for g in config["dmf"]["datasets"] for d in instances_of(g, DA
 DMF = config["dmf"]
 # Datasets that need unimodal backbones and a feature cache (only the searched ones).
 FEATURE_DATASETS = SEARCH_DATASETS
+# GPUs a training job asks for: none when the config pins the CPU, so that such a run can be
+# scheduled on CPU-only SLURM partitions (the slurm plugin turns `gpu` into --gpus).
+GPU = 0 if config["device"] == "cpu" else 1
 
 
 wildcard_constraints:

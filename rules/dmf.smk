@@ -13,7 +13,7 @@ rule dmf_train:
         "results/benchmarks/dmf_train/{dataset}/{variant}/{model}/seed{seed}.tsv"
     threads: DMF["threads"]
     resources:
-        gpu=1,
+        gpu=GPU,
     params:
         dataset=lambda wc: wc.dataset,
         variant=lambda wc: wc.variant,

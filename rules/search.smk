@@ -45,7 +45,7 @@ rule search_level:
         "results/benchmarks/search_level/{dataset}/seed{seed}/level{level}.tsv"
     threads: config["threads"]
     resources:
-        gpu=1,
+        gpu=GPU,
     params:
         **SEARCH_TRAIN,
         **SEARCH_LEVEL,
@@ -82,7 +82,7 @@ rule search_random:
         "results/benchmarks/search_random/{dataset}/seed{seed}.tsv"
     threads: config["threads"]
     resources:
-        gpu=1,
+        gpu=GPU,
     params:
         **SEARCH_TRAIN,
         seed=lambda wc: int(wc.seed),

@@ -42,6 +42,16 @@ def test_dry_run_of_default_config_lists_every_stage(tmp_path):
     assert rules["prepare_data"] == 6  # avmnist, mfeat, mnist_halves at 4 damage levels
 
 
+def test_training_jobs_ask_for_a_gpu_unless_the_config_pins_the_cpu(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    target = "results/backbones/avmnist/image.pt"
+    auto = snakemake(workdir, "-n", target).stdout
+    cpu = snakemake(workdir, "-n", target, "--config", "device=cpu").stdout
+    assert "rule train_backbone:" in auto and "rule train_backbone:" in cpu
+    assert "gpu=1" in auto
+    assert "gpu=1" not in cpu
+
+
 def test_invalid_config_stops_before_any_rule_and_names_the_key(tmp_path):
     workdir = copy_workflow(tmp_path)
     cfg = yaml.safe_load((workdir / "config" / "smoke.yaml").read_text())
