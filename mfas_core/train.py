@@ -8,7 +8,8 @@ warm restarts per batch (the authors' schedule), computed in closed form.
 
 A candidate's initial weights and dropout masks come from its own generator
 (`candidate_seed(seed, arch)`); the batch order comes from `seed` alone. So a candidate
-trained inside a batch of K gets the same numbers as when trained alone with the same seed.
+trained inside a batch of K gets the same numbers as when trained alone with the same seed
+(to float rounding), and the K can be split over processes (`workers`).
 """
 
 from __future__ import annotations
@@ -373,8 +374,9 @@ def train_candidates(
     workers > 1 (CPU only, where fork exists): the K candidates are split into that many
     contiguous chunks, trained at the same time by this process and forked workers. A
     candidate's numbers do not depend on which others train beside it (its own init and
-    dropout generator, the shared batch order), so the result equals workers=1 exactly; on
-    CPU, where a step is per-op overhead, this is the way to use a second core.
+    dropout generator, the shared batch order), so the result equals workers=1 up to float
+    rounding (bmm picks its kernel by batch size; the same workers give identical results).
+    On CPU, where a step is per-op overhead, this is the way to use a second core.
     """
     kwargs = dict(
         epochs=epochs, width=width, dropout=dropout, lr=lr, weight_decay=weight_decay,
