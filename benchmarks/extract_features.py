@@ -16,9 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from mfas_core.config import dataset_instances
+from mfas_core.data.instances import dataset_instances
 from mfas_core.data.schema import SPLITS, read_attrs
-from mfas_core.features import extract_features
+from mfas_core.unimodal.features import extract_features
 
 
 def main() -> None:

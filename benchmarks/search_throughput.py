@@ -27,13 +27,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mfas_core.backbones import build_backbone, load_backbone
-from mfas_core.config import DEFAULT_BACKBONES, load_schema
+from mfas_core.config import load_schema
+from mfas_core.data.registry import get_kind
 from mfas_core.data.schema import read_attrs, read_split
-from mfas_core.fusion import BatchedFusion, candidate_seed
-from mfas_core.search import run_search_level
-from mfas_core.space import SearchSpace
-from mfas_core.train import cosine_restart_lr, load_fusion_data, train_candidates
+from mfas_core.search.batched import BatchedFusion, candidate_seed
+from mfas_core.search.smbo import run_search_level
+from mfas_core.search.space import SearchSpace
+from mfas_core.search.trainer import cosine_restart_lr, load_fusion_data, train_candidates
+from mfas_core.unimodal.backbones import build_backbone, load_backbone
 
 
 def search_defaults() -> dict:
@@ -56,7 +57,7 @@ def backbones_in_loop(
     x, y = read_split(data_path, "train")
     nets = []
     for m in mods:
-        spec = DEFAULT_BACKBONES["avmnist"][m]
+        spec = get_kind("avmnist").backbones[m]
         shape = tuple(attrs["shapes"][m])
         path = Path(backbone_dir or "") / f"{m}.pt"
         net = (

@@ -19,8 +19,8 @@ import pandas as pd
 import torch
 from scipy.stats import spearmanr
 
-from mfas_core.space import text_to_arch
-from mfas_core.surrogate import ENCODINGS, Surrogate
+from mfas_core.search.space import text_to_arch
+from mfas_core.search.surrogate import ENCODINGS, Surrogate
 
 
 def rank_correlation(

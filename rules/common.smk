@@ -1,13 +1,10 @@
 # Shared by all rule files - config checks, wildcard constraints, dataset lists, input functions.
-from mfas_core.config import (
-    check_config,
-    damage_suffix,
-    dataset_instances,
-    instances_of,
-)
+from mfas_core.config import check_config, damage_suffix, instances_of
+from mfas_core.data.instances import check_dmf_datasets, dataset_instances
 
 DATASETS = dataset_instances(config)
 check_config(config, DATASETS)
+check_dmf_datasets(config, DATASETS)
 SEARCH_DATASETS = [
     d for g in config["search"]["datasets"] for d in instances_of(g, DATASETS)
 ]

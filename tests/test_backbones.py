@@ -9,10 +9,10 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from mfas_core.backbones import build_backbone, load_backbone, run_train_backbone
 from mfas_core.data.schema import write_dataset
-from mfas_core.features import FeatureStore, extract_features
 from mfas_core.io import InputError
+from mfas_core.unimodal.backbones import build_backbone, load_backbone, run_train_backbone
+from mfas_core.unimodal.features import FeatureStore, extract_features
 
 CONV = {"type": "conv", "blocks": 2, "channels": 4}
 MLP = {"type": "mlp", "hidden": [32, 16]}

@@ -9,7 +9,8 @@ import yaml
 from conftest import REPO
 from snakemake.utils import validate
 
-from mfas_core.config import ConfigError, check_config, dataset_instances
+from mfas_core.config import ConfigError, check_config
+from mfas_core.data.instances import dataset_instances
 
 SCHEMA = str(REPO / "config" / "schema.yaml")
 

@@ -14,18 +14,10 @@ import torch
 from sklearn.datasets import load_digits
 
 from mfas_core.data.schema import write_dataset
-from mfas_core.dmf import (
-    FusionNet,
-    _drop_modality,
-    count_parameters,
-    error_rates,
-    graph_spec,
-    input_conditions,
-    load_net,
-    load_pairs,
-    pretrain_rbm,
-    train_dmf,
-)
+from mfas_core.dmf.nets import FusionNet, count_parameters, graph_spec, load_net
+from mfas_core.dmf.pairs import load_pairs
+from mfas_core.dmf.pretrain import pretrain_rbm
+from mfas_core.dmf.train import _drop_modality, error_rates, input_conditions, train_dmf
 from mfas_core.io import InputError
 
 SMALL = {"modality_sizes": [32, 16], "shared_sizes": [48, 32, 16]}

@@ -1,4 +1,4 @@
-"""DMF tables and the Fig. 4 plot (mfas_core.dmf_report), from metrics files of real runs."""
+"""DMF tables and the Fig. 4 plot (mfas_core.report.dmf_tables), from metrics files of real runs."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import json
 import pytest
 from test_dmf import SMALL, write_digit_halves
 
-from mfas_core.dmf import train_dmf
-from mfas_core.dmf_report import (
-    PAPER_TABLE1,
+from mfas_core.dmf.train import train_dmf
+from mfas_core.io import InputError
+from mfas_core.report.dmf_tables import (
     mean_std,
-    plot_curves,
     write_mnist_table,
     write_retrieval_table,
     write_svm_table,
 )
-from mfas_core.io import InputError
+from mfas_core.report.paper import PAPER_DMF_TABLE1 as PAPER_TABLE1
+from mfas_core.report.plots import plot_curves
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""SVM and cross-modal retrieval on joint representations (mfas_core.evaluate)."""
+"""SVM and cross-modal retrieval on joint representations (mfas_core.dmf.evaluate)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import pytest
 from sklearn.datasets import load_digits
 from test_dmf import SMALL, write_digit_halves
 
-from mfas_core.dmf import train_dmf
-from mfas_core.evaluate import (
+from mfas_core.dmf.evaluate import (
     chance_map,
     evaluate_retrieval,
     evaluate_svm,
     mean_average_precision,
     svm_accuracy,
 )
+from mfas_core.dmf.train import train_dmf
 from mfas_core.io import InputError
 
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from test_search import write_digit_features
 
-from mfas_core.fusion import BatchedFusion, WeightBank
-from mfas_core.train import (
+from mfas_core.search.batched import BatchedFusion, WeightBank
+from mfas_core.search.trainer import (
     FlatAdam,
     load_fusion_data,
     score_logits,

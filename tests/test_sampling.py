@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from mfas_core.sampling import sample_without_replacement, sampling_probs, temperature
+from mfas_core.search.sampling import sample_without_replacement, sampling_probs, temperature
 
 torch.set_num_threads(1)  # 2 shared cores: oversubscribed OpenMP threads only spin
 

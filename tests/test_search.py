@@ -3,7 +3,7 @@
 The feature files come from scikit-learn's digits (real data): modality 1 ("left") is the
 left half of each 8x8 digit, modality 2 ("right") the right half; each "tap" is a fixed random
 projection + ReLU of its view (widths 4, 8, 16 and 4, 8), written in the exact layout of
-mfas_core.features (what extract_features writes). test_fusion.py imports the writer.
+mfas_core.unimodal.features (what extract_features writes). test_fusion.py imports the writer.
 """
 
 from __future__ import annotations
@@ -19,12 +19,15 @@ import torch
 from sklearn.datasets import load_digits
 
 from mfas_core.config import ConfigError
-from mfas_core.features import FeatureStore
-from mfas_core.fusion import WeightBank
 from mfas_core.io import InputError, sha256_file
-from mfas_core.sampling import temperature
-from mfas_core.search import COLUMNS, run_random_search, run_search_level, summarize_search
-from mfas_core.space import SearchSpace, arch_to_text
+from mfas_core.search.batched import WeightBank
+from mfas_core.search.random import run_random_search
+from mfas_core.search.sampling import temperature
+from mfas_core.search.smbo import run_search_level
+from mfas_core.search.space import SearchSpace, arch_to_text
+from mfas_core.search.steps import COLUMNS
+from mfas_core.search.summary import summarize_search
+from mfas_core.unimodal.features import FeatureStore
 
 os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 import h5py  # noqa: E402

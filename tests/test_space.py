@@ -2,7 +2,7 @@
 
 import pytest
 
-from mfas_core.space import SearchSpace, arch_to_text, check_nonlinearities, text_to_arch
+from mfas_core.search.space import SearchSpace, arch_to_text, check_nonlinearities, text_to_arch
 
 
 def test_space_size_matches_paper_ntu_figure():

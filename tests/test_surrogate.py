@@ -5,8 +5,8 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
-from mfas_core.space import SearchSpace
-from mfas_core.surrogate import Surrogate, encode
+from mfas_core.search.space import SearchSpace
+from mfas_core.search.surrogate import Surrogate, encode
 
 torch.set_num_threads(1)  # 2 shared cores: oversubscribed OpenMP threads only spin
 

@@ -11,10 +11,10 @@ import torch
 import yaml
 from conftest import copy_workflow, snakemake
 
-from mfas_core.backbones import load_backbone
-from mfas_core.config import dataset_instances
+from mfas_core.data.instances import dataset_instances
 from mfas_core.data.schema import read_attrs, validate_dataset
-from mfas_core.features import FeatureStore
+from mfas_core.unimodal.backbones import load_backbone
+from mfas_core.unimodal.features import FeatureStore
 
 
 def planned_rules(workdir, *args) -> dict[str, int]:

@@ -8,7 +8,7 @@ import re
 import yaml
 from conftest import snakemake
 
-from mfas_core.config import dataset_instances
+from mfas_core.data.instances import dataset_instances
 
 MODELS = ("emf", "imf", "dmf")
 

@@ -8,7 +8,7 @@ import pandas as pd
 import yaml
 from conftest import snakemake
 
-from mfas_core.search import COLUMNS
+from mfas_core.search.steps import COLUMNS
 
 DATASETS = ("avmnist", "mfeat")
 

@@ -1,4 +1,4 @@
-from mfas_core.evaluate import evaluate_retrieval
+from mfas_core.dmf.evaluate import evaluate_retrieval
 from mfas_core.io import rule_log
 
 with rule_log(snakemake):

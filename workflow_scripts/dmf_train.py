@@ -1,4 +1,4 @@
-from mfas_core.dmf import train_dmf
+from mfas_core.dmf.train import train_dmf
 from mfas_core.io import rule_log
 
 with rule_log(snakemake):

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from mfas_core.io import rule_log
-from mfas_core.search import run_search_level
+from mfas_core.search.smbo import run_search_level
 
 with rule_log(snakemake):
     run_search_level(

@@ -1,7 +1,7 @@
 """Rule search_random: the equal-budget random-search baseline (see mfas_core.search)."""
 
 from mfas_core.io import rule_log
-from mfas_core.search import run_random_search
+from mfas_core.search.random import run_random_search
 
 with rule_log(snakemake):
     run_random_search(

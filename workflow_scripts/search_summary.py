@@ -1,7 +1,7 @@
 """Rule search_summary: top K over every level's sampled architectures."""
 
 from mfas_core.io import rule_log
-from mfas_core.search import summarize_search
+from mfas_core.search.summary import summarize_search
 
 with rule_log(snakemake):
     summarize_search(list(snakemake.input.candidates), snakemake.output.topk, **snakemake.params)

@@ -1,7 +1,7 @@
-"""Rule train_backbone: train one modality's backbone (see mfas_core.backbones)."""
+"""Rule train_backbone: train one modality's backbone (see mfas_core.unimodal.backbones)."""
 
-from mfas_core.backbones import run_train_backbone
 from mfas_core.io import rule_log
+from mfas_core.unimodal.backbones import run_train_backbone
 
 with rule_log(snakemake):
     run_train_backbone(

@@ -15,6 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mfas_core.data import audio, speech
+from mfas_core.data.kinds import DatasetKind
 from mfas_core.data.mnist import load_mnist, remove_pca_energy, subset
 from mfas_core.data.sources import espeak_paths
 
@@ -119,3 +120,19 @@ def build_avmnist(spec: dict, seed: int) -> dict:
     lib, data = espeak_paths()
     sources = files + test_files + [lib, data / "phondata", data / "en_dict"]
     return {"splits": splits, "labels": labels, "sources": sources, "params": params}
+
+
+# Paper sizes (MFAS §4: 55,000 train / 5,000 val / 10,000 test); conv backbones as the authors'
+# code (5 audio blocks, 3 image blocks; docs/CONTRACTS.md).
+KIND = DatasetKind(
+    name="avmnist",
+    build=build_avmnist,
+    modalities=("audio", "image"),
+    backbones={
+        "audio": {"type": "conv", "blocks": 5, "channels": 3},
+        "image": {"type": "conv", "blocks": 3, "channels": 3},
+    },
+    sizes={"n_train": 55000, "n_val": 5000, "n_test": 10000},
+    required=("n_train", "n_val", "n_test"),
+    half_precision=frozenset({"audio"}),
+)

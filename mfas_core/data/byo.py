@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mfas_core.data.kinds import DatasetKind
 from mfas_core.data.schema import SPLITS, read_split, validate_dataset
 from mfas_core.io import InputError
 
@@ -200,3 +201,27 @@ def load_mmimdb(spec: dict, seed: int) -> dict:
             "ranges": {k: list(v) for k, v in ranges.items()},
         },
     }
+
+
+# The bring-your-own kinds: each needs `path`.
+KINDS = (
+    DatasetKind(name="hdf5", build=load_hdf5, required=("path",)),
+    DatasetKind(
+        name="avmnist_npy",
+        build=load_avmnist_npy,
+        modalities=("audio", "image"),
+        backbones={
+            "audio": {"type": "conv", "blocks": 5, "channels": 3},
+            "image": {"type": "conv", "blocks": 3, "channels": 3},
+        },
+        required=("path",),
+        half_precision=frozenset({"audio"}),
+    ),
+    DatasetKind(
+        name="mmimdb",
+        build=load_mmimdb,
+        modalities=("image", "text"),
+        required=("path",),
+        multi_label=True,
+    ),
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mfas_core.data.kinds import DatasetKind
 from mfas_core.data.mnist import damage, load_mnist, split_halves, subset
 
 N_DMF_TRAIN = 50000
@@ -38,3 +39,14 @@ def build_mnist_halves(spec: dict, seed: int) -> dict:
         "sources": files + test_files,
         "params": {**spec, "seed": seed},
     }
+
+
+# DMF paper §4.1: MNIST's 50,000 / 10,000 / 10,000, one dataset instance per damage level.
+KIND = DatasetKind(
+    name="mnist_halves",
+    build=build_mnist_halves,
+    modalities=("left", "right"),
+    sizes={"n_train": 50000, "n_val": 10000, "n_test": 10000},
+    required=("n_train", "n_val", "n_test", "damage"),
+    damage_levels=True,
+)

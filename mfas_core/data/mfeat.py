@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from mfas_core.data.kinds import DatasetKind
 from mfas_core.data.sources import mfeat_file
 from mfas_core.io import InputError
 
@@ -72,3 +73,11 @@ def build_mfeat(spec: dict, seed: int) -> dict:
         "sources": files,
         "params": {**spec, "seed": seed, "scaling": scaling},
     }
+
+
+# Modalities are the configured `views`; the 15x16 pixel view gets a small conv net.
+KIND = DatasetKind(
+    name="mfeat",
+    build=build_mfeat,
+    backbones={"pix": {"type": "conv", "blocks": 3, "channels": 8}},
+)

@@ -7,29 +7,12 @@ from pathlib import Path
 import jsonschema
 
 from mfas_core.config import load_schema
-from mfas_core.data import avmnist, byo, halves, mfeat
+from mfas_core.data.registry import get_kind
 from mfas_core.data.schema import write_dataset
 from mfas_core.data.sources import source_hashes
 from mfas_core.io import InputError
 
-BUILDERS = {
-    "avmnist": avmnist.build_avmnist,
-    "mnist_halves": halves.build_mnist_halves,
-    "mfeat": mfeat.build_mfeat,
-    "hdf5": byo.load_hdf5,
-    "avmnist_npy": byo.load_avmnist_npy,
-    "mmimdb": byo.load_mmimdb,
-}
 DIGITS = [str(d) for d in range(10)]
-# Large modalities stored as float16 (halves the file; spectrograms are standardized).
-HALF = {"avmnist": {"audio"}, "avmnist_npy": {"audio"}}
-REQUIRED = {
-    "avmnist": ("n_train", "n_val", "n_test"),
-    "mnist_halves": ("n_train", "n_val", "n_test", "damage"),
-    "hdf5": ("path",),
-    "avmnist_npy": ("path",),
-    "mmimdb": ("path",),
-}
 
 
 def check_spec(spec: dict) -> None:
@@ -39,7 +22,7 @@ def check_spec(spec: dict) -> None:
     for err in jsonschema.Draft202012Validator(entry).iter_errors(spec):
         field = ".".join(str(p) for p in err.absolute_path) or "kind"
         raise InputError("config", f"datasets.{name}.{field}", err.message)
-    for key in REQUIRED.get(spec["kind"], ()):
+    for key in get_kind(spec["kind"]).required:
         if key not in spec:
             raise InputError(
                 "config", f"datasets.{name}.{key}", f"required for kind {spec['kind']}"
@@ -64,24 +47,23 @@ def rename_modalities(splits: dict, wanted: list[str] | None) -> dict:
 
 def prepare_dataset(out_path: str | Path, spec: dict, seed: int) -> None:
     """Build the dataset described by `spec` (a complete instance from
-    mfas_core.config.dataset_instances) and write it atomically to `out_path`.
+    mfas_core.data.instances.dataset_instances) and write it atomically to `out_path`.
 
     Bad config or sources raise InputError naming the file (or `config`) and the field;
     nothing is written then.
     """
     check_spec(spec)
-    kind = spec["kind"]
-    built = BUILDERS[kind](spec, seed)
+    kind = get_kind(spec["kind"])
+    built = kind.build(spec, seed)
     splits = rename_modalities(built["splits"], spec.get("modalities"))
-    half = HALF.get(kind, set())
     write_dataset(
         out_path,
         splits,
         built["labels"],
-        name=spec.get("name", kind),
-        kind=kind,
+        name=spec.get("name", kind.name),
+        kind=kind.name,
         classes=built.get("classes", DIGITS),
         sources=source_hashes([Path(p) for p in built["sources"]]),
         params=built["params"],
-        storage_dtype={m: "float16" for m in splits["train"] if m in half},
+        storage_dtype={m: "float16" for m in splits["train"] if m in kind.half_precision},
     )

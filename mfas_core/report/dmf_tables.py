@@ -12,23 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mfas_core.io import InputError, atomic_path, write_text
+from mfas_core.io import InputError, write_text
+from mfas_core.report.paper import PAPER_DMF_TABLE1, PAPER_WIKI_MAP
 
-# Paper Table 1: test error (%) by input condition, model and right-half damage (%).
-PAPER_TABLE1 = {
-    ("both", "emf"): {0: 1.90, 30: 2.60, 50: 4.70, 70: 12.20},
-    ("both", "imf"): {0: 1.60, 30: 2.40, 50: 5.40, 70: 10.20},
-    ("both", "dmf"): {0: 1.40, 30: 2.30, 50: 4.60, 70: 9.40},
-    ("only_right", "emf"): {0: 51.00, 30: 53.50, 50: 63.40, 70: 70.30},
-    ("only_right", "imf"): {0: 51.30, 30: 54.30, 50: 63.30, 70: 82.90},
-    ("only_right", "dmf"): {0: 39.90, 30: 47.60, 50: 57.10, 70: 67.60},
-}
-# Paper Table 2 (Wiki, a different data set): DMF retrieval mAP.
-PAPER_WIKI_MAP = {"I2T": 0.2921, "T2I": 0.5612}
 MODEL_ORDER = ("emf", "imf", "dmf")
 
 
-def _read(paths) -> list[dict]:
+def read_metrics(paths) -> list[dict]:
     out = []
     for p in paths:
         try:
@@ -38,7 +28,7 @@ def _read(paths) -> list[dict]:
     return out
 
 
-def _models(rows) -> list[str]:
+def models_of(rows) -> list[str]:
     present = {r["model"] for r in rows}
     return [m for m in MODEL_ORDER if m in present]
 
@@ -76,7 +66,7 @@ def mnist_table(metrics: list[dict]) -> str:
         raise ValueError("no discriminative mnist_halves metrics to tabulate")
     mods = rows[0]["modalities"]
     damages = sorted({round(100 * r["damage"]) for r in rows})
-    models = _models(rows)
+    models = models_of(rows)
     by = defaultdict(list)
     for r in rows:
         for cond, err in r["test_error"].items():
@@ -100,7 +90,7 @@ def mnist_table(metrics: list[dict]) -> str:
             cells = []
             for d in damages:
                 cell = _fmt(by[(cond, model, d)])
-                paper = PAPER_TABLE1.get((cond, model), {}).get(d)
+                paper = PAPER_DMF_TABLE1.get((cond, model), {}).get(d)
                 cells.append(f"{cell} ({paper:.2f})" if paper is not None else cell)
             lines.append(
                 f"| {label} | {model.upper()} | {params[model]:,} | " + " | ".join(cells) + " |"
@@ -183,7 +173,7 @@ def svm_table(svm: list[dict], disc: list[dict]) -> str:
             f"| model | {mods[0]}+{mods[1]} | {mods[0]} only | {mods[1]} only | discriminative |",
             "|---|---:|---:|---:|---:|",
         ]
-        for model in _models(rows):
+        for model in models_of(rows):
             sel = [r for r in rows if r["model"] == model]
             cells = [_fmt([r["accuracy"][c] for r in sel], 100.0) for c in conds]
             cells.append(_fmt(disc_acc.get((ds, model), [])))
@@ -223,7 +213,7 @@ def retrieval_table(results: list[dict]) -> str:
             f"| model | {a}→{b} | {b}→{a} | chance |",
             "|---|---:|---:|---:|",
         ]
-        for model in _models(rows):
+        for model in models_of(rows):
             sel = [r for r in rows if r["model"] == model]
             lines.append(
                 f"| {model.upper()} | {_fmt([r['map'][f'{a}2{b}'] for r in sel], digits=4)} | "
@@ -241,61 +231,20 @@ def retrieval_table(results: list[dict]) -> str:
 
 def write_mnist_table(metrics_paths: list, out_path: str | Path) -> str:
     """Rule dmf_table: write results/tables/dmf_mnist.md from dmf_train metrics."""
-    text = mnist_table(_read(metrics_paths))
+    text = mnist_table(read_metrics(metrics_paths))
     write_text(out_path, text)
     return text
 
 
 def write_svm_table(svm_paths: list, disc_paths: list, out_path: str | Path) -> str:
     """Rule dmf_svm_table: write results/tables/dmf_svm.md."""
-    text = svm_table(_read(svm_paths), _read(disc_paths))
+    text = svm_table(read_metrics(svm_paths), read_metrics(disc_paths))
     write_text(out_path, text)
     return text
 
 
 def write_retrieval_table(retrieval_paths: list, out_path: str | Path) -> str:
     """Rule dmf_retrieval_table: write results/tables/dmf_retrieval.md."""
-    text = retrieval_table(_read(retrieval_paths))
+    text = retrieval_table(read_metrics(retrieval_paths))
     write_text(out_path, text)
     return text
-
-
-def plot_curves(metrics_paths: list, out_path: str | Path) -> None:
-    """Paper Fig. 4: training loss and test accuracy per epoch (mean over seeds), per dataset."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = [m for m in _read(metrics_paths) if m["variant"] == "disc"]
-    if not rows:
-        raise ValueError("no discriminative metrics to plot")
-    datasets = sorted(
-        {r["dataset"] for r in rows}, key=lambda d: (d.rstrip("0123456789"), len(d), d)
-    )
-    fig, axes = plt.subplots(2, len(datasets), figsize=(3.2 * len(datasets), 5.6), squeeze=False)
-    styles = {"emf": ":", "imf": "--", "dmf": "-"}
-    for j, ds in enumerate(datasets):
-        for model in _models([r for r in rows if r["dataset"] == ds]):
-            sel = [r for r in rows if r["dataset"] == ds and r["model"] == model]
-            n = min(len(r["history"]) for r in sel)
-            ep = np.arange(1, n + 1)
-            loss = np.mean([[h["train_loss"] for h in r["history"][:n]] for r in sel], axis=0)
-            acc = np.mean([[h["test_acc"] for h in r["history"][:n]] for r in sel], axis=0)
-            kw = {
-                "linestyle": styles.get(model, "-"),
-                "label": f"{model.upper()} ({len(sel)} seeds)",
-            }
-            axes[0, j].plot(ep, loss, **kw)
-            axes[1, j].plot(ep, 100 * acc, **kw)
-        axes[0, j].set_title(ds, fontsize=9)
-        axes[0, j].set_ylabel("training loss")
-        axes[1, j].set_ylabel("test accuracy (%)")
-        axes[1, j].set_xlabel("epoch")
-        axes[0, j].set_yscale("log")
-    axes[0, 0].legend(fontsize=8)
-    fig.suptitle("DMF vs IMF vs EMF: training loss and test accuracy (paper Fig. 4)", fontsize=10)
-    fig.tight_layout()
-    with atomic_path(out_path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)

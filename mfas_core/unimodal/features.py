@@ -108,9 +108,9 @@ def extract_features(
     import torch
     from tqdm import tqdm
 
-    from mfas_core.backbones import dataset_info, load_backbone
     from mfas_core.data.schema import SPLITS
     from mfas_core.io import atomic_path, pick_device, set_threads, sha256_file
+    from mfas_core.unimodal.backbones import dataset_info, load_backbone
 
     set_threads(threads)
     dev = pick_device(device)

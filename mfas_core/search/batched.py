@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from mfas_core.space import Arch, arch_to_text, check_nonlinearities
+from mfas_core.search.space import Arch, arch_to_text, check_nonlinearities
 
 _ACT = {
     "relu": torch.relu,

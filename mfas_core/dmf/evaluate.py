@@ -16,7 +16,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from tqdm import tqdm
 
-from mfas_core.dmf import encode, input_conditions, load_net, load_pairs
+from mfas_core.dmf.nets import load_net
+from mfas_core.dmf.pairs import load_pairs
+from mfas_core.dmf.train import encode, input_conditions
 from mfas_core.io import InputError, pick_device, set_seed, set_threads, write_json
 
 

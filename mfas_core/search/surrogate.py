@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mfas_core.space import Arch
+from mfas_core.search.space import Arch
 
 ENCODINGS = ("reference", "onehot")
 

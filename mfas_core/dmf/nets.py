@@ -1,0 +1,182 @@
+"""Dense Multimodal Fusion (Hu et al.): EMF, IMF and DMF networks, their training and encoding.
+
+Every model is a small directed graph of sigmoid layers (paper Fig. 1, Eq. 1-4):
+- x1, y1 are the two inputs; x2.., y2.. the modality layers; s1.. the shared layers.
+- EMF: [x1; y1] -> s1 -> s2 -> ... (early fusion).
+- IMF: x1 -> x2 -> .. -> xL, same for y, then one shared layer sL on [xL; yL].
+- DMF: s_l = f(W h^x_l + W h^y_l + W s_(l-1)) for every level l (Eq. 3).
+A node's pre-activation is one Linear over the concatenation of its sources, which equals the
+paper's sum of per-source weight matrices. The encoder-decoder variant adds the reversed graph
+(every edge flipped) that reconstructs both inputs from the top shared layer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from pickle import UnpicklingError
+
+import torch
+from torch import nn
+
+from mfas_core.io import InputError
+
+MODELS = ("emf", "imf", "dmf")
+VARIANTS = ("disc", "encdec")
+
+
+def graph_spec(
+    model: str, in_sizes: tuple[int, int], modality_sizes: list[int], shared_sizes: list[int]
+) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Nodes (name -> width, in topological order) and edges (source, target) of a model.
+
+    modality_sizes are the hidden widths after each input (paper [512, 128] for [392, 512, 128]);
+    shared_sizes has one width per level (paper [512, 256, 64]), so it must be one longer.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model: {model!r} is not one of {MODELS}")
+    levels = len(modality_sizes) + 1
+    if len(shared_sizes) != levels:
+        raise ValueError(
+            f"shared_sizes: needs {levels} widths (one per level, modality_sizes + 1), "
+            f"got {len(shared_sizes)}"
+        )
+    nodes: dict[str, int] = {"x1": int(in_sizes[0]), "y1": int(in_sizes[1])}
+    edges: list[tuple[str, str]] = []
+    if model != "emf":  # modality pathways
+        for m in ("x", "y"):
+            for level, width in enumerate(modality_sizes, start=2):
+                nodes[f"{m}{level}"] = int(width)
+                edges.append((f"{m}{level - 1}", f"{m}{level}"))
+    if model == "emf":
+        nodes["s1"] = int(shared_sizes[0])
+        edges += [("x1", "s1"), ("y1", "s1")]
+        for level in range(2, levels + 1):
+            nodes[f"s{level}"] = int(shared_sizes[level - 1])
+            edges.append((f"s{level - 1}", f"s{level}"))
+    elif model == "imf":
+        nodes[f"s{levels}"] = int(shared_sizes[-1])
+        edges += [(f"x{levels}", f"s{levels}"), (f"y{levels}", f"s{levels}")]
+    else:
+        for level in range(1, levels + 1):
+            nodes[f"s{level}"] = int(shared_sizes[level - 1])
+            edges += [(f"x{level}", f"s{level}"), (f"y{level}", f"s{level}")]
+            if level > 1:
+                edges.append((f"s{level - 1}", f"s{level}"))
+    return nodes, edges
+
+
+class FusionNet(nn.Module):
+    """EMF / IMF / DMF encoder with an optional classifier and an optional mirrored decoder."""
+
+    def __init__(
+        self,
+        model: str,
+        in_sizes: tuple[int, int],
+        modality_sizes: list[int],
+        shared_sizes: list[int],
+        n_classes: int | None = None,
+        decoder: bool = False,
+    ):
+        super().__init__()
+        self.hparams = {
+            "model": model,
+            "in_sizes": [int(s) for s in in_sizes],
+            "modality_sizes": [int(s) for s in modality_sizes],
+            "shared_sizes": [int(s) for s in shared_sizes],
+            "n_classes": n_classes,
+            "decoder": decoder,
+        }
+        self.nodes, self.edges = graph_spec(model, in_sizes, modality_sizes, shared_sizes)
+        self.top = f"s{len(shared_sizes)}"
+        self.sources = {n: [s for s, t in self.edges if t == n] for n in self.nodes}
+        self.enc = nn.ModuleDict(
+            {
+                n: nn.Linear(sum(self.nodes[s] for s in src), self.nodes[n])
+                for n, src in self.sources.items()
+                if src
+            }
+        )
+        self.classifier = nn.Linear(self.nodes[self.top], n_classes) if n_classes else None
+        self.dec = None
+        if decoder:  # reversed graph: a node's sources are its encoder targets
+            self.targets = {n: [t for s, t in self.edges if s == n] for n in self.nodes}
+            self.dec = nn.ModuleDict(
+                {
+                    n: nn.Linear(sum(self.nodes[t] for t in tgt), self.nodes[n])
+                    for n, tgt in self.targets.items()
+                    if tgt
+                }
+            )
+
+    def encode_all(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Activations of every node (inputs included), in topological order."""
+        act = {"x1": x, "y1": y}
+        for n, layer in self.enc.items():
+            act[n] = torch.sigmoid(layer(torch.cat([act[s] for s in self.sources[n]], dim=1)))
+        return act
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The joint representation: the top shared layer."""
+        return self.encode_all(x, y)[self.top]
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Class logits from the top shared layer (discriminative variant)."""
+        if self.classifier is None:
+            raise RuntimeError("this FusionNet has no classifier (n_classes=None)")
+        return self.classifier(self.encode(x, y))
+
+    def decode(self, joint: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reconstruct both inputs (in [0, 1]) from the joint representation via the reversed graph."""
+        if self.dec is None:
+            raise RuntimeError("this FusionNet has no decoder (decoder=False)")
+        act = {self.top: joint}
+        for n in reversed(list(self.nodes)):
+            if n == self.top:
+                continue
+            act[n] = torch.sigmoid(self.dec[n](torch.cat([act[t] for t in self.targets[n]], dim=1)))
+        return act["x1"], act["y1"]
+
+
+def count_parameters(module: nn.Module, part: str = "enc") -> int:
+    """Trainable parameters of the encoder (`enc`, the fusion network the paper compares) or all."""
+    if part == "all":
+        return sum(p.numel() for p in module.parameters())
+    return sum(p.numel() for p in getattr(module, part).parameters())
+
+
+def build_net(
+    model: str, variant: str, in_sizes, n_classes: int, modality_sizes, shared_sizes
+) -> FusionNet:
+    """The network of one (model, variant): a classifier for disc, a decoder for encdec."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant: {variant!r} is not one of {VARIANTS}")
+    return FusionNet(
+        model,
+        in_sizes,
+        modality_sizes,
+        shared_sizes,
+        n_classes=n_classes if variant == "disc" else None,
+        decoder=variant == "encdec",
+    )
+
+
+def load_net(path: str | Path) -> tuple[FusionNet, dict]:
+    """Rebuild a network saved by `train_dmf`; also return its scaler and modality names."""
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        net = FusionNet(**ckpt["hparams"])
+        net.load_state_dict(ckpt["state_dict"])
+        scaler = [tuple(v.numpy() for v in pair) for pair in ckpt["scaler"]]
+    except (
+        OSError,
+        RuntimeError,
+        KeyError,
+        TypeError,
+        ValueError,
+        EOFError,
+        UnpicklingError,
+    ) as exc:
+        raise InputError(
+            path, "checkpoint", f"not a DMF checkpoint ({exc.__class__.__name__})"
+        ) from None
+    return net.eval(), {"scaler": scaler, "modalities": list(ckpt["modalities"])}
