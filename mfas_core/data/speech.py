@@ -1,4 +1,4 @@
-"""Spoken digits synthesized with eSpeak NG through ctypes (REFERENCE §3).
+"""Spoken digits synthesized with eSpeak NG through ctypes (docs/SOURCES.md, offline data).
 
 The paper's AV-MNIST used TIDIGITS speech, which no package ships; here every utterance of
 "zero".."nine" is synthesized with one of many voices (English accent x voice variant),

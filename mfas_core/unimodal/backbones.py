@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -270,6 +271,18 @@ def dataset_info(path: str | Path, modality: str) -> tuple[tuple[int, ...], int,
     return tuple(attrs["shapes"][modality]), len(attrs["classes"]), str(attrs["task"])
 
 
+@dataclass(frozen=True)
+class BackboneTraining:
+    """The config's `backbone_training` section (see config/schema.yaml for each key)."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    max_train: int = 0
+    min_steps: int = 0
+
+
 def run_train_backbone(
     data: str,
     model_out: str,
@@ -278,21 +291,18 @@ def run_train_backbone(
     dataset: str,
     modality: str,
     spec: dict,
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    weight_decay: float,
-    max_train: int,
+    training: dict,
     seed: int,
     device: str,
     threads: int,
-    min_steps: int = 0,
 ) -> dict:
     """Train one modality's backbone, keep the best-val epoch, save weights and metrics.
 
-    Small training sets (mfeat: 1,200 samples) get more epochs, so that every backbone takes
-    at least `min_steps` optimizer steps.
+    `training` is the config's `backbone_training` section. Small training sets (mfeat: 1,200
+    samples) get more epochs, so that every backbone takes at least `min_steps` optimizer steps.
     """
+    cfg = BackboneTraining(**training)
+    epochs, batch_size, max_train = cfg.epochs, cfg.batch_size, cfg.max_train
     import sys
 
     from mfas_core.io import pick_device, set_seed, set_threads, write_json
@@ -306,7 +316,7 @@ def run_train_backbone(
         keep = np.sort(np.random.default_rng(seed).choice(len(x_tr), max_train, replace=False))
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     x_va, y_va = read_modality(data, "val", modality)
-    epochs = max(epochs, math.ceil(min_steps / math.ceil(len(x_tr) / batch_size)))
+    epochs = max(epochs, math.ceil(cfg.min_steps / math.ceil(len(x_tr) / batch_size)))
     model = build_backbone(spec, shape, n_classes)
     fit = train_backbone(
         model,
@@ -315,8 +325,8 @@ def run_train_backbone(
         task=task,
         epochs=epochs,
         batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
         seed=seed,
         device=dev,
         progress=sys.stderr,
