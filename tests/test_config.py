@@ -10,7 +10,7 @@ from conftest import REPO
 from snakemake.utils import validate
 
 from mfas_core.config import ConfigError, check_config
-from mfas_core.data.instances import dataset_instances
+from mfas_core.data.instances import check_dmf_datasets, dataset_instances
 
 SCHEMA = str(REPO / "config" / "schema.yaml")
 
