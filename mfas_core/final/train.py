@@ -78,16 +78,21 @@ def read_topk_row(path: str, rank: int) -> dict:
     return {"architecture": str(row["architecture"]), "search_val": float(row["val_score"])}
 
 
+def _none_if_nan(x: float) -> float | None:
+    """Macro F1 of single-label data is undefined: null in JSON (NaN is not JSON)."""
+    return None if np.isnan(x) else float(x)
+
+
 def _fit_dict(res: FitResult) -> dict:
     return {
-        "val": res.val_score, "val_macro_f1": res.val_macro_f1, "best_epoch": res.best_epoch,
+        "val": res.val_score, "val_macro_f1": _none_if_nan(res.val_macro_f1), "best_epoch": res.best_epoch,
         "epochs": res.epochs, "seconds": round(res.seconds, 2), "history": res.history,
     }  # fmt: skip
 
 
 def _test_scores(task: str, y: np.ndarray, logits: np.ndarray) -> dict:
     s = score(task, y, logits)
-    return {"test": s["score"], "test_macro_f1": s["macro_f1"]}
+    return {"test": s["score"], "test_macro_f1": _none_if_nan(s["macro_f1"])}
 
 
 def train_on_taps(model: torch.nn.Module, data: TapData, fit_settings: FitSettings, device):
@@ -166,8 +171,8 @@ def run_final_train(
     res1 = train_on_taps(net, taps, cfg.phase1(s), dev)
     test = _test_scores(taps.task, taps.y["test"], predict(net, taps.inputs("test"), dev))
     phase1_test = test
-    out = {"val": res1.val_score, "val_macro_f1": res1.val_macro_f1, **test}
-    phase2, params = None, n_parameters(net)
+    out = {"val": res1.val_score, "val_macro_f1": _none_if_nan(res1.val_macro_f1), **test}
+    phase2, trained = None, n_parameters(net)
     if cfg.finetune_epochs > 0:
         if not (data and backbones and modalities and backbone_specs):
             raise ConfigError("final.finetune_epochs > 0 needs the raw data and backbones")
@@ -176,14 +181,14 @@ def run_final_train(
             fit_settings=cfg.phase2(s), device=dev,
         )  # fmt: skip
         phase2 = _fit_dict(res2)
-        params = n_parameters(model)
+        trained = n_parameters(model)
         test = _test_scores(taps.task, y_te, predict(model, x_te, dev, batch_size=256))
-        out = {"val": res2.val_score, "val_macro_f1": res2.val_macro_f1, **test}
+        out = {"val": res2.val_score, "val_macro_f1": _none_if_nan(res2.val_macro_f1), **test}
     metrics = {
         "dataset": dataset, "method": "mfas", "rank": rank, "search_seed": search_seed,
         "seed": seed, "architecture": row["architecture"], "search_val": row["search_val"],
         "task": taps.task, "metric": "weighted_f1" if taps.task == "multi" else "accuracy",
-        **out, "params": params, "fusion_params": n_parameters(net),
+        **out, "params": n_parameters(net), "trained_params": trained,
         "seconds": round(time.perf_counter() - t0, 2), "device": str(dev),
         "phase1": {**_fit_dict(res1), **phase1_test},
         "phase2": phase2, "settings": settings,
@@ -232,7 +237,7 @@ def run_final_baseline(
     metrics = {
         "dataset": dataset, "method": method, "seed": seed, "task": taps.task,
         "metric": "weighted_f1" if taps.task == "multi" else "accuracy",
-        "val": res.val_score, "val_macro_f1": res.val_macro_f1, **test,
+        "val": res.val_score, "val_macro_f1": _none_if_nan(res.val_macro_f1), **test,
         "params": n_parameters(model), "seconds": round(time.perf_counter() - t0, 2),
         "device": str(dev), "phase1": _fit_dict(res), "settings": settings,
     }  # fmt: skip

@@ -27,7 +27,7 @@ def plot_final(metrics_paths: list[str], out_png: str, title: str = "") -> dict[
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     markers = "osD^v<>ph*"
     for i, (key, runs) in enumerate(sorted(groups.items())):
-        label = METHOD_LABELS.get(key, key.replace("_", " "))
+        label = METHOD_LABELS.get(key, f"Unimodal: {key.removeprefix('unimodal_')}")
         if key == "mfas_other":
             label = "MFAS other top-k ranks"
         style = dict(s=60, marker="*", color="tab:red", zorder=3) if key == "mfas_top1" else (

@@ -24,7 +24,7 @@ PAPER_BY_KIND = {"avmnist": PAPER_FINAL_AVMNIST, "avmnist_npy": PAPER_FINAL_AVMN
 
 
 def _stats(values: list[float]) -> tuple[float, float]:
-    a = np.asarray(values, dtype=float)
+    a = np.asarray([np.nan if v is None else v for v in values], dtype=float)
     return float(a.mean()), float(a.std(ddof=0))
 
 
@@ -69,6 +69,7 @@ def top_k_test_scores(metrics_paths: list[str]) -> pd.DataFrame:
         [{k: m[k] for k in ("dataset", "search_seed", "rank", "architecture", "search_val",
                             "val", "test", "test_macro_f1", "params")} for m in metrics]
     )  # fmt: skip
+    frame["test_macro_f1"] = pd.to_numeric(frame["test_macro_f1"]).astype(float)
     out = (
         frame.groupby(["dataset", "search_seed", "rank", "architecture"], as_index=False)
         .agg(search_val=("search_val", "first"), val=("val", "mean"), test=("test", "mean"),
@@ -121,7 +122,8 @@ def final_table(
         "",
         ("Weighted (F1-W) and macro (F1-M) F1" if multi else "Accuracy") + ", mean ± std "
         "(population) over the runs of each method on the test split; every method learns "
-        "from the same cached, frozen backbone taps with the same budget.",
+        "from the same cached, frozen backbone taps with the same budget. Params: what each "
+        "method adds on top of the backbones.",
         "",
         head,
     ]
@@ -156,22 +158,25 @@ def final_table(
     checks = []
     for p in backbone_metrics:
         b = read_metrics([p])[0]
-        checks.append(f"{b['modality']} {b['test']:.4f}")
+        checks.append(
+            f"{b['modality']} " + (f"{b['test']:.4f}" if multi else f"{100 * b['test']:.2f} %")
+        )
     s = setup
     lines += [
         "",
         "Setup and differences from the paper: our own small backbones (not the paper's LeNets"
-        "; AV-MNIST speech is synthesized, not TIDIGITS) stay frozen and every method learns "
-        f"from their cached global-average-pooled taps: Adam lr {s.get('lr')}, weight decay "
-        f"{s.get('weight_decay')}, cosine schedule, dropout {s.get('dropout')}, width "
-        f"{s.get('width')}, {s.get('epochs')} epochs (at least {s.get('min_steps')} steps), "
-        f"batch {s.get('batch_size')}, best-validation checkpoint. MFAS: the top "
-        f"{s.get('top')} of each search's topk.tsv are trained; top 1 is the one with the best "
-        "mean validation score (the test split never chooses). Fine-tuning of the backbones "
-        f"with the multitask loss (phase 2): {s.get('finetune_epochs')} epochs"
-        f"{' (off: the paper fine-tunes)' if not s.get('finetune_epochs') else ''}. Paper "
-        "numbers: its own re-implementations with its backbones. Seeds: "
-        f"{s.get('seeds')} (MFAS top 1: x search seeds {s.get('search_seeds')}).",
+        "; AV-MNIST speech is synthesized, not TIDIGITS); the baselines and MFAS phase 1 learn "
+        "from their cached global-average-pooled taps with the backbones frozen: Adam lr "
+        f"{s.get('lr')}, weight decay {s.get('weight_decay')}, cosine schedule, dropout "
+        f"{s.get('dropout')}, width {s.get('width')}, {s.get('epochs')} epochs (at least "
+        f"{s.get('min_steps')} steps), batch {s.get('batch_size')}, best-validation checkpoint. "
+        f"MFAS: ranks 1..{s.get('top')} of each search's topk.tsv are trained; top 1 is the one "
+        "with the best mean validation score (the test split never chooses). Phase 2 (backbones "
+        f"unfrozen on the raw data, multitask loss): {s.get('finetune_epochs')} epoch(s)"
+        f"{' - off here, the paper fine-tunes' if not s.get('finetune_epochs') else ''}. Paper "
+        "numbers come from its own re-implementations on its backbones. Training seeds "
+        f"{s.get('seeds')} for every method; the MFAS top 1 row pools them over search seeds "
+        f"{s.get('search_seeds')}.",
         "",
         "Cross-check of the unimodal rows: the backbones' own linear heads score (test) "
         + (", ".join(checks) if checks else "—")
