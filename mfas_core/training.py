@@ -136,7 +136,11 @@ def fit(
     gen = np.random.default_rng(settings.seed)
     torch.manual_seed(settings.seed)
     model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    # fused: one kernel per step for all parameters (at these sizes a step is per-op overhead)
+    fused = device.type in ("cpu", "cuda")
+    opt = torch.optim.Adam(
+        model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, fused=fused
+    )
     total = max(1, steps * epochs)
     eta = settings.eta_min / settings.lr
     sched = torch.optim.lr_scheduler.LambdaLR(

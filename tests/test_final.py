@@ -187,6 +187,7 @@ def test_smoke_phase2_fine_tunes_the_backbones_with_the_multitask_loss(smoke_wor
 def test_whole_final_stage_runs_on_multi_label_mmimdb_data(tmp_path):
     """The MM-IMDB-format file the loaders are tested with, through search and final
     training, ends in a Table 3 layout (weighted and macro F1)."""
+    (tmp_path / "wf").mkdir()
     work = copy_workflow(tmp_path / "wf")
     src = mmimdb_file(tmp_path / "mmimdb.hdf5")
     overlay = {
