@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass, fields
 
 import numpy as np
-import pandas as pd
 import torch
 
 from mfas_core.config import ConfigError
@@ -63,6 +62,8 @@ def run_seed(*parts: int) -> int:
 
 def read_topk_row(path: str, rank: int) -> dict:
     """Row `rank` (1-based) of a search's topk.tsv: architecture text and search val score."""
+    import pandas as pd  # only here: job start-up is most of a baseline job's time
+
     frame = pd.read_csv(path, sep="\t")
     for col in ("rank", "architecture", "val_score"):
         if col not in frame.columns:
