@@ -37,6 +37,7 @@ def plot_final(metrics_paths: list[str], out_png: str, title: str = "") -> dict[
         ax.scatter([r["params"] for r in runs], [r["test"] for r in runs], label=label, **style)
     multi = metrics[0]["task"] == "multi"
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # no crowded minor labels
     ax.set_xlabel("trainable parameters")
     ax.set_ylabel("test weighted F1" if multi else "test accuracy")
     ax.legend(fontsize=7, loc="best")
