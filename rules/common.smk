@@ -129,4 +129,5 @@ def get_final_outputs():
         )
     if DMF_DATASETS:
         out += dmf_final_outputs()
+    out += final_outputs()  # rules/final.smk
     return out

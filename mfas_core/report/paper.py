@@ -25,3 +25,22 @@ PAPER_DMF_TABLE1 = {
 }
 # DMF paper Table 2 (Wiki, a different data set): DMF retrieval mAP.
 PAPER_WIKI_MAP = {"I2T": 0.2921, "T2I": 0.5612}
+
+# MFAS paper Table 2 (AV-MNIST test accuracy %) by final-training method; the rows our
+# final tables place them beside. (value,) for accuracy.
+PAPER_FINAL_AVMNIST = {
+    "unimodal_image": (74.52,),
+    "unimodal_audio": (66.06,),
+    "late_fusion": (87.78,),
+    "centralnet": (87.86,),
+    "mfas_top1": (88.38,),
+}
+# MFAS paper Table 3 (MM-IMDB): (weighted F1, macro F1). Text = Maxout MLP, image = VGG.
+PAPER_FINAL_MMIMDB = {
+    "unimodal_text": (0.5754, 0.4598),
+    "unimodal_image": (0.4921, 0.3350),
+    "late_fusion": (0.6081, 0.5049),
+    "gmu": (0.6170, 0.5410),
+    "centralnet": (0.6223, 0.5344),
+    "mfas_top1": (0.6250, 0.5568),
+}

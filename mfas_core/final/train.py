@@ -1,0 +1,248 @@
+"""Final training of one found architecture (phase 1 on cached taps, optional phase 2
+fine-tuning of the backbones with the multitask loss) and of one fusion baseline.
+
+Both write one metrics.json: val and test scores (accuracy, or weighted and macro F1 for
+multi-label data), trainable parameters, seconds, and each phase's fit history. The test
+split is scored once, after the best-validation checkpoint has been picked.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, fields
+
+import numpy as np
+import torch
+
+from mfas_core.config import ConfigError
+from mfas_core.final.data import TapData, load_taps
+from mfas_core.io import InputError, pick_device, set_seed, set_threads, write_json
+from mfas_core.models.base import build_baseline
+from mfas_core.models.finetune import FinetuneNet
+from mfas_core.models.mfas_net import MFASNet
+from mfas_core.search.space import text_to_arch
+from mfas_core.training import FitResult, FitSettings, fit, n_parameters, predict, score
+
+
+@dataclass(frozen=True)
+class FinalSettings:
+    """The `final:` config section as one value (see config/schema.yaml)."""
+
+    width: int
+    dropout: float
+    epochs: int
+    lr: float
+    weight_decay: float
+    batch_size: int
+    min_steps: int
+    finetune_epochs: int
+    finetune_lr: float
+    lrtf_rank: int
+
+    @classmethod
+    def from_params(cls, **params) -> FinalSettings:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in params.items() if k in names})
+
+    def phase1(self, seed: int) -> FitSettings:
+        return FitSettings(
+            self.epochs, self.lr, self.weight_decay, self.batch_size, seed, self.min_steps
+        )
+
+    def phase2(self, seed: int) -> FitSettings:
+        return FitSettings(self.finetune_epochs, self.finetune_lr, self.weight_decay,
+                           self.batch_size, seed)  # fmt: skip
+
+
+def run_seed(*parts: int) -> int:
+    """One 32-bit training seed from (seed, search seed, rank, ...)."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
+
+
+def read_topk_row(path: str, rank: int) -> dict:
+    """Row `rank` (1-based) of a search's topk.tsv: architecture text and search val score."""
+    import pandas as pd  # only here: job start-up is most of a baseline job's time
+
+    frame = pd.read_csv(path, sep="\t")
+    for col in ("rank", "architecture", "val_score"):
+        if col not in frame.columns:
+            raise InputError(path, col, "missing column")
+    row = frame[frame["rank"] == rank]
+    if row.empty:
+        raise InputError(path, "rank", f"no rank {rank} (has {len(frame)}); lower final.top")
+    row = row.iloc[0]
+    try:
+        text_to_arch(row["architecture"])
+    except ValueError as exc:
+        raise InputError(path, "architecture", str(exc)) from None
+    return {"architecture": str(row["architecture"]), "search_val": float(row["val_score"])}
+
+
+def _none_if_nan(x: float) -> float | None:
+    """Macro F1 of single-label data is undefined: null in JSON (NaN is not JSON)."""
+    return None if np.isnan(x) else float(x)
+
+
+def _fit_dict(res: FitResult) -> dict:
+    return {
+        "val": res.val_score, "val_macro_f1": _none_if_nan(res.val_macro_f1), "best_epoch": res.best_epoch,
+        "epochs": res.epochs, "seconds": round(res.seconds, 2), "history": res.history,
+    }  # fmt: skip
+
+
+def _test_scores(task: str, y: np.ndarray, logits: np.ndarray) -> dict:
+    s = score(task, y, logits)
+    return {"test": s["score"], "test_macro_f1": _none_if_nan(s["macro_f1"])}
+
+
+def train_on_taps(model: torch.nn.Module, data: TapData, fit_settings: FitSettings, device):
+    """Phase 1 / baselines: fit on the cached taps' train split, pick on val."""
+    return fit(
+        model, (data.inputs("train"), data.y["train"]), (data.inputs("val"), data.y["val"]),
+        task=data.task, settings=fit_settings, device=device, log=sys.stderr,
+    )  # fmt: skip
+
+
+def finetune(
+    fusion: MFASNet,
+    data_path: str,
+    backbone_paths: list[str],
+    *,
+    modalities: list[str],
+    backbone_specs: dict,
+    fit_settings: FitSettings,
+    device,
+) -> tuple[FinetuneNet, FitResult, tuple]:
+    """Phase 2: backbones loaded and unfrozen under the fusion net, multitask loss, trained
+    on the raw data; starts from phase 1's weights as epoch 0 of the best-val picking.
+    Returns the model, its fit and the raw test inputs and labels."""
+    from mfas_core.unimodal.backbones import dataset_info, load_backbone, read_modality
+
+    nets, raw = [], {s: [] for s in ("train", "val", "test")}
+    labels = {}
+    for mod, path in zip(modalities, backbone_paths, strict=True):
+        shape, n_classes, _ = dataset_info(data_path, mod)
+        nets.append(load_backbone(path, backbone_specs[mod], shape, n_classes))
+        for split in raw:
+            x, labels[split] = read_modality(data_path, split, mod)
+            raw[split].append(x)
+    model = FinetuneNet(nets[0], nets[1], fusion)
+    for p in model.parameters():
+        p.requires_grad_(True)
+    task = "multi" if labels["train"].ndim == 2 else "single"
+    res = fit(
+        model, (raw["train"], labels["train"]), (raw["val"], labels["val"]), task=task,
+        settings=fit_settings, device=device, start_from_current=True, log=sys.stderr,
+    )  # fmt: skip
+    return model, res, (raw["test"], labels["test"])
+
+
+def run_final_train(
+    features: list[str],
+    topk: str,
+    metrics_out: str,
+    *,
+    dataset: str,
+    rank: int,
+    search_seed: int,
+    seed: int,
+    nonlinearities: list[str],
+    settings: dict,
+    device: str = "cpu",
+    threads: int | None = None,
+    data: str | None = None,
+    backbones: list[str] | None = None,
+    modalities: list[str] | None = None,
+    backbone_specs: dict | None = None,
+) -> dict:
+    """Train architecture `rank` of a search's topk.tsv to the end; write metrics.json."""
+    cfg = FinalSettings.from_params(**settings)
+    set_threads(threads)
+    dev = pick_device(device)
+    t0 = time.perf_counter()
+    row = read_topk_row(topk, rank)
+    taps = load_taps(*features)
+    s = run_seed(seed, search_seed, rank)
+    set_seed(s)
+    net = MFASNet(
+        text_to_arch(row["architecture"]), taps.sizes1, taps.sizes2, cfg.width,
+        taps.n_classes, nonlinearities, cfg.dropout,
+    )  # fmt: skip
+    res1 = train_on_taps(net, taps, cfg.phase1(s), dev)
+    test = _test_scores(taps.task, taps.y["test"], predict(net, taps.inputs("test"), dev))
+    phase1_test = test
+    out = {"val": res1.val_score, "val_macro_f1": _none_if_nan(res1.val_macro_f1), **test}
+    phase2, trained = None, n_parameters(net)
+    if cfg.finetune_epochs > 0:
+        if not (data and backbones and modalities and backbone_specs):
+            raise ConfigError("final.finetune_epochs > 0 needs the raw data and backbones")
+        model, res2, (x_te, y_te) = finetune(
+            net, data, backbones, modalities=modalities, backbone_specs=backbone_specs,
+            fit_settings=cfg.phase2(s), device=dev,
+        )  # fmt: skip
+        phase2 = _fit_dict(res2)
+        trained = n_parameters(model)
+        test = _test_scores(taps.task, y_te, predict(model, x_te, dev, batch_size=256))
+        out = {"val": res2.val_score, "val_macro_f1": _none_if_nan(res2.val_macro_f1), **test}
+    metrics = {
+        "dataset": dataset, "method": "mfas", "rank": rank, "search_seed": search_seed,
+        "seed": seed, "architecture": row["architecture"], "search_val": row["search_val"],
+        "task": taps.task, "metric": "weighted_f1" if taps.task == "multi" else "accuracy",
+        **out, "params": n_parameters(net), "trained_params": trained,
+        "seconds": round(time.perf_counter() - t0, 2), "device": str(dev),
+        "phase1": {**_fit_dict(res1), **phase1_test},
+        "phase2": phase2, "settings": settings,
+    }  # fmt: skip
+    write_json(metrics_out, metrics)
+    print(f"{dataset} search seed {search_seed} rank {rank} seed {seed}: "
+          f"val {out['val']:.4f} test {out['test']:.4f}", file=sys.stderr)  # fmt: skip
+    return metrics
+
+
+def baseline_name(method: str, modalities: list[str]) -> str:
+    """Config method (unimodal_<modality> for unimodal runs) -> build_baseline's name."""
+    if method.startswith("unimodal_"):
+        mod = method.split("_", 1)[1]
+        if mod not in modalities:
+            raise ConfigError(f"final baseline {method}: no modality {mod!r} in {modalities}")
+        return f"unimodal_{modalities.index(mod) + 1}"
+    return method
+
+
+def run_final_baseline(
+    features: list[str],
+    metrics_out: str,
+    *,
+    dataset: str,
+    method: str,
+    modalities: list[str],
+    seed: int,
+    settings: dict,
+    device: str = "cpu",
+    threads: int | None = None,
+) -> dict:
+    """Train one baseline on the cached taps with phase 1's budget; write metrics.json."""
+    cfg = FinalSettings.from_params(**settings)
+    set_threads(threads)
+    dev = pick_device(device)
+    t0 = time.perf_counter()
+    taps = load_taps(*features)
+    set_seed(run_seed(seed))
+    model = build_baseline(
+        baseline_name(method, modalities), taps.sizes1, taps.sizes2, taps.n_classes,
+        width=cfg.width, dropout=cfg.dropout, rank=cfg.lrtf_rank,
+    )  # fmt: skip
+    res = train_on_taps(model, taps, cfg.phase1(run_seed(seed)), dev)
+    test = _test_scores(taps.task, taps.y["test"], predict(model, taps.inputs("test"), dev))
+    metrics = {
+        "dataset": dataset, "method": method, "seed": seed, "task": taps.task,
+        "metric": "weighted_f1" if taps.task == "multi" else "accuracy",
+        "val": res.val_score, "val_macro_f1": _none_if_nan(res.val_macro_f1), **test,
+        "params": n_parameters(model), "seconds": round(time.perf_counter() - t0, 2),
+        "device": str(dev), "phase1": _fit_dict(res), "settings": settings,
+    }  # fmt: skip
+    write_json(metrics_out, metrics)
+    print(f"{dataset} {method} seed {seed}: val {res.val_score:.4f} test {test['test']:.4f}",
+          file=sys.stderr)  # fmt: skip
+    return metrics

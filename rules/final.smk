@@ -1,0 +1,115 @@
+# Final training (MFAS paper §4, Tables 2-3): the top-k found architectures and the fusion
+# baselines, trained on the same budget from the cached taps; tables and a plot per dataset.
+
+
+include: "final_inputs.smk"
+
+
+rule final_train:
+    input:
+        features=feature_files,
+        topk="results/search/{dataset}/seed{search_seed}/topk.tsv",
+        data=finetune_inputs("data"),
+        backbones=finetune_inputs("backbones"),
+    output:
+        metrics=FINAL_MFAS,
+    log:
+        "logs/final_train/{dataset}/search{search_seed}/rank{rank}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/final_train/{dataset}/search{search_seed}/rank{rank}/seed{seed}.tsv"
+    wildcard_constraints:
+        search_seed=r"\d+",
+        rank=r"\d+",
+    threads: FINAL["threads"]
+    resources:
+        gpu=GPU,
+    params:
+        dataset="{dataset}",
+        rank=lambda wc: int(wc.rank),
+        search_seed=lambda wc: int(wc.search_seed),
+        seed=lambda wc: int(wc.seed),
+        nonlinearities=SEARCH_CFG["nonlinearities"],
+        settings=FINAL_SETTINGS,
+        modalities=lambda wc: list(modalities(wc.dataset)),
+        backbone_specs=lambda wc: dataset_spec(wc.dataset)["backbones"],
+        device=config["device"],
+    script:
+        "../workflow_scripts/final_train.py"
+
+
+rule final_baseline:
+    input:
+        features=feature_files,
+    output:
+        metrics=FINAL_BASELINE,
+    log:
+        "logs/final_baseline/{dataset}/{method}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/final_baseline/{dataset}/{method}/seed{seed}.tsv"
+    wildcard_constraints:
+        method="[a-z0-9_]+|unimodal_[A-Za-z0-9]+",
+    threads: FINAL["threads"]
+    resources:
+        gpu=GPU,
+    params:
+        dataset="{dataset}",
+        method="{method}",
+        seed=lambda wc: int(wc.seed),
+        modalities=lambda wc: list(modalities(wc.dataset)),
+        settings=FINAL_SETTINGS,
+        device=config["device"],
+    script:
+        "../workflow_scripts/final_baseline.py"
+
+
+rule tabulate_final:
+    input:
+        mfas=final_mfas_metrics,
+        baselines=final_baseline_metrics,
+        backbones=lambda wc: [
+            f"results/backbones/{wc.dataset}/{m}.metrics.json"
+            for m in modalities(wc.dataset)
+        ],
+    output:
+        table=report(
+            "results/tables/final_{dataset}.md",
+            caption="../report/final_table.rst",
+            category="Final training",
+        ),
+        tsv="results/tables/final_{dataset}.tsv",
+    log:
+        "logs/tabulate_final/{dataset}.log",
+    benchmark:
+        "results/benchmarks/tabulate_final/{dataset}.tsv"
+    params:
+        dataset="{dataset}",
+        kind=lambda wc: dataset_spec(wc.dataset)["kind"],
+        modalities=lambda wc: list(modalities(wc.dataset)),
+        setup={
+            **FINAL_SETTINGS,
+            "top": FINAL["top"],
+            "seeds": FINAL["seeds"],
+            "search_seeds": SEARCH_CFG["seeds"],
+        },
+    script:
+        "../workflow_scripts/final_table.py"
+
+
+rule plot_final:
+    input:
+        mfas=final_mfas_metrics,
+        baselines=final_baseline_metrics,
+    output:
+        plot=report(
+            "results/plots/final_{dataset}.png",
+            caption="../report/final_plot.rst",
+            category="Final training",
+        ),
+    log:
+        "logs/plot_final/{dataset}.log",
+    benchmark:
+        "results/benchmarks/plot_final/{dataset}.tsv"
+    params:
+        title=lambda wc: f"Final training on {wc.dataset}: test score vs parameters",
+    script:
+        "../workflow_scripts/final_plot.py"
