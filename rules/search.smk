@@ -11,6 +11,7 @@ SEARCH_TRAIN = {
         "batch_size",
         "nonlinearities",
         "weight_sharing",
+        "workers",
     )
 }
 SEARCH_LEVEL = {
@@ -25,6 +26,8 @@ SEARCH_LEVEL = {
         "surrogate_lr",
         "surrogate_hidden",
         "surrogate_encoding",
+        "surrogate_memory",
+        "extend",
     )
 }
 SEARCH_DIR = "results/search/{dataset}/seed{seed}"
@@ -89,6 +92,7 @@ rule search_random:
         max_layers=SEARCH_CFG["max_layers"],
         iterations=SEARCH_CFG["iterations"],
         k=SEARCH_CFG["k"],
+        random_protocol=SEARCH_CFG["random_protocol"],
         device=config["device"],
     script:
         "../workflow_scripts/search_random.py"
@@ -115,7 +119,11 @@ rule tabulate_search:
             else []
         ),
     output:
-        table="results/tables/search.md",
+        table=report(
+            "results/tables/search.md",
+            caption="../report/search.rst",
+            category="MFAS search",
+        ),
     log:
         "logs/tabulate_search/search.log",
     benchmark:
@@ -133,6 +141,10 @@ rule tabulate_search:
                 "nonlinearities",
                 "weight_sharing",
                 "surrogate_encoding",
+                "surrogate_memory",
+                "extend",
+                "random_protocol",
+                "workers",
             )
         },
     script:
@@ -143,7 +155,12 @@ rule plot_search:
     input:
         candidates=lambda wc: level_tables(wc.dataset, wc.seed),
     output:
-        plot="results/plots/search_{dataset}_seed{seed}.png",
+        plot=report(
+            "results/plots/search_{dataset}_seed{seed}.png",
+            caption="../report/search_plot.rst",
+            category="MFAS search",
+            subcategory="{dataset}",
+        ),
     log:
         "logs/plot_search/{dataset}/seed{seed}.log",
     benchmark:
