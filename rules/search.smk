@@ -27,9 +27,10 @@ SEARCH_LEVEL = {
         "surrogate_hidden",
         "surrogate_encoding",
         "surrogate_memory",
-        "extend",
     )
 }
+# `extend` is a reserved name in Snakemake's params: search.extend travels as `unfold`.
+SEARCH_LEVEL["unfold"] = SEARCH_CFG["extend"]
 SEARCH_DIR = "results/search/{dataset}/seed{seed}"
 
 
@@ -142,11 +143,11 @@ rule tabulate_search:
                 "weight_sharing",
                 "surrogate_encoding",
                 "surrogate_memory",
-                "extend",
                 "random_protocol",
                 "workers",
             )
-        },
+        }
+        | {"unfold": SEARCH_CFG["extend"]},
     script:
         "../workflow_scripts/tabulate_search.py"
 

@@ -191,7 +191,7 @@ def search_table(
         f"(paper: 2), width {s.get('width')}, nonlinearities {s.get('nonlinearities')}, weight "
         f"sharing {'on' if s.get('weight_sharing') else 'off'}, surrogate encoding "
         f"{s.get('surrogate_encoding')}, surrogate memory {s.get('surrogate_memory', 'all')}, "
-        f"levels extend {s.get('extend', 'sampled')}, {s.get('workers', 1)} training "
+        f"levels extend {s.get('unfold', 'sampled')}, {s.get('workers', 1)} training "
         "processes. Both methods train with the same epochs and settings.",
         "",
     ]

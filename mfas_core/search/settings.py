@@ -72,7 +72,12 @@ class SearchSettings:
 
     @classmethod
     def from_params(cls, **params) -> SearchSettings:
-        """Build from a rule's params (plain builtins); an unknown key is a ConfigError."""
+        """Build from a rule's params (plain builtins); an unknown key is a ConfigError.
+
+        `unfold` is accepted for `extend` (a reserved name in Snakemake's params)."""
+        params = dict(params)
+        if "unfold" in params:
+            params["extend"] = params.pop("unfold")
         train_keys = {f.name for f in fields(TrainSettings)}
         own_keys = {f.name for f in fields(cls)} - {"train"}
         unknown = sorted(set(params) - train_keys - own_keys)
