@@ -75,6 +75,20 @@ def verdict(cmp: dict, alpha: float = 0.05) -> str:
     )
 
 
+def _power_note(n: int) -> str:
+    """How little n paired seeds can show (bootstrap resamples, smallest sign-test p)."""
+    from math import comb
+
+    if n < 2:
+        return "With one seed there is no comparison over seeds."
+    return (
+        f"With {n} seeds the comparison has little power: the bootstrap resamples {n} values "
+        f"({comb(2 * n - 1, n)} distinct resamples) and the two-sided sign test cannot go below "
+        f"p = {2 * 0.5**n:.3g}, so a wide interval and a non-significant result are expected "
+        "unless the gap is large and steady across seeds."
+    )
+
+
 def search_table(
     topk_tsvs: list[str],
     level_tsvs: list[str],
@@ -165,17 +179,15 @@ def search_table(
     counts = ", ".join(f"{ds}: |Γ1| = {n}" for ds, n in level_one.items())
     lines += summary + [
         "",
-        "Std over seeds is the sample std (ddof 1). With few seeds the comparison has little "
-        "power: with 3 seeds the bootstrap resamples only 3 values (10 distinct resamples) and "
-        "a sign test cannot go below p = 0.25, so a wide interval and a non-significant result "
-        "are expected unless the gap is large and steady; the paired t-test assumes roughly "
-        "normal per-seed differences.",
+        "Std over seeds is the sample std (ddof 1). "
+        + _power_note(len(set(frame["seed"])))
+        + " The paired t-test assumes roughly normal per-seed differences.",
         "",
         f"Architectures trained: MFAS trains all of Γ1 at level 1 ({counts}), then "
         f"E_search·K = {E}·{K} per level for levels 2..{L}: |Γ1| + {(L or 1) - 1}·{E}·{K}. "
-        f"The paper's 180 is L·E_search·K = {L}·{E}·{K} = {(L or 0) * (E or 0) * (K or 0)} "
-        "(the authors' code samples K one-layer architectures per pass instead of training Γ1 "
-        "once). Random search ("
+        "The paper's 180 per method is L·E_search·K = 4·3·15, the count of the authors' code, "
+        "which samples K one-layer architectures per pass instead of training Γ1 once (here "
+        f"L·E_search·K = {L}·{E}·{K} = {(L or 0) * (E or 0) * (K or 0)}). Random search ("
         + (
             f"paper protocol: E_search·L = {(E or 0) * (L or 0)} steps of K, each architecture's "
             "depth uniform over 1..L, layers uniform, no repeats) trains "
