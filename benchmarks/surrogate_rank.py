@@ -19,13 +19,13 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import re
 
 import numpy as np
 import pandas as pd
 import torch
 from scipy.stats import spearmanr
 
-from mfas_core.report.tables import dataset_seed
 from mfas_core.search.space import text_to_arch
 from mfas_core.search.surrogate import ENCODINGS, MEMORIES, Surrogate
 
@@ -82,8 +82,11 @@ def rank_correlation(
 def memory_table(tsvs: list[str], sizes: tuple[int, int, int], epochs: int) -> list[str]:
     """Markdown rows: rho per level and memory, mean (std) over the searches in `tsvs`."""
     searches: dict[tuple[str, int], list[str]] = {}
-    for p in tsvs:
-        searches.setdefault(dataset_seed(p), []).append(p)
+    for p in tsvs:  # one search = the level folders under one .../seed<s>/ folder
+        m = re.search(r"^(?P<root>.*)/seed(?P<seed>\d+)/level\d+/", str(p).replace("\\", "/"))
+        if not m:
+            raise ValueError(f"{p}: not a .../seed<s>/level<l>/candidates.tsv of an MFAS search")
+        searches.setdefault((m["root"], int(m["seed"])), []).append(p)
     rhos: dict[str, dict[int, list[float]]] = {m: {} for m in MEMORIES}
     for (_, seed), paths in sorted(searches.items()):
         frame = pd.concat([pd.read_csv(p, sep="\t") for p in paths], ignore_index=True)
