@@ -58,6 +58,10 @@ def paired_comparison(diffs: np.ndarray, n_boot: int = 10_000, seed: int = 0) ->
     return out | dict(lo=float(lo), hi=float(hi), p_t=p_t, p_sign=p_sign)
 
 
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
 def verdict(cmp: dict, alpha: float = 0.05) -> str:
     """One plain sentence: does MFAS beat random search over these seeds?"""
     n = cmp["n"]
@@ -65,13 +69,13 @@ def verdict(cmp: dict, alpha: float = 0.05) -> str:
         return "one seed only: no comparison over seeds is possible."
     lead = "ahead of" if cmp["mean"] > 0 else "behind"
     if cmp["p_t"] < alpha and cmp["lo"] > 0:
-        return f"**yes**: MFAS beats random search (paired t-test p = {cmp['p_t']:.3f} < {alpha})."
+        return f"**yes**: MFAS beats random search (paired t-test p {_p(cmp['p_t'])} < {alpha})."
     if cmp["p_t"] < alpha and cmp["hi"] < 0:
-        return f"**no**: random search beats MFAS (paired t-test p = {cmp['p_t']:.3f} < {alpha})."
+        return f"**no**: random search beats MFAS (paired t-test p {_p(cmp['p_t'])} < {alpha})."
     return (
         f"**not shown**: MFAS is {lead} random search by {abs(cmp['mean']):.4f} on average "
         f"(won {cmp['wins']} of {n} seeds), but the difference is not significant "
-        f"(paired t-test p = {cmp['p_t']:.3f})."
+        f"(paired t-test p {_p(cmp['p_t'])})."
     )
 
 
