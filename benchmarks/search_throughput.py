@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +32,13 @@ from mfas_core.config import load_schema
 from mfas_core.data.registry import get_kind
 from mfas_core.data.schema import read_attrs, read_split
 from mfas_core.search.batched import BatchedFusion, candidate_seed
+from mfas_core.search.settings import SearchSettings, TrainSettings
 from mfas_core.search.smbo import run_search_level
 from mfas_core.search.space import SearchSpace
 from mfas_core.search.trainer import cosine_restart_lr, load_fusion_data, train_candidates
 from mfas_core.unimodal.backbones import build_backbone, load_backbone
+
+SETTINGS_KEYS = {f.name for f in fields(SearchSettings) + fields(TrainSettings)} - {"train"}
 
 
 def search_defaults() -> dict:
@@ -153,21 +157,16 @@ def main(argv: list[str] | None = None) -> str:
         f"{rate_c:.5f} | {1 / rate_c:.1f} | 1 |",
     ]
     if args.full_search:
-        params = {
-            k: cfg[k]
-            for k in (
-                "iterations", "k", "epochs", "width", "dropout", "lr", "weight_decay",
-                "batch_size", "nonlinearities", "weight_sharing", "t_max", "t_min", "sigma",
-                "surrogate_epochs", "surrogate_lr", "surrogate_hidden", "surrogate_encoding",
-            )
-        }  # fmt: skip
+        settings = SearchSettings.from_params(
+            **{k: v for k, v in cfg.items() if k in SETTINGS_KEYS},
+            seed=0, device="cpu", workers=args.workers,
+        )  # fmt: skip
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
             prev = None
             for level in range(1, cfg["max_layers"] + 1):
                 out = f"{tmp}/level{level}"
-                run_search_level(list(args.features), out, level, prev, seed=0, device="cpu",
-                                 threads=args.workers, **params)  # fmt: skip
+                run_search_level(list(args.features), out, level, prev, settings)
                 prev = out
             total = time.perf_counter() - t0
         n = len(space.level_one()) + (cfg["max_layers"] - 1) * cfg["iterations"] * cfg["k"]

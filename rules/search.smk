@@ -11,6 +11,7 @@ SEARCH_TRAIN = {
         "batch_size",
         "nonlinearities",
         "weight_sharing",
+        "workers",
     )
 }
 SEARCH_LEVEL = {
@@ -25,8 +26,11 @@ SEARCH_LEVEL = {
         "surrogate_lr",
         "surrogate_hidden",
         "surrogate_encoding",
+        "surrogate_memory",
     )
 }
+# `extend` is a reserved name in Snakemake's params: search.extend travels as `unfold`.
+SEARCH_LEVEL["unfold"] = SEARCH_CFG["extend"]
 SEARCH_DIR = "results/search/{dataset}/seed{seed}"
 
 
@@ -89,6 +93,7 @@ rule search_random:
         max_layers=SEARCH_CFG["max_layers"],
         iterations=SEARCH_CFG["iterations"],
         k=SEARCH_CFG["k"],
+        random_protocol=SEARCH_CFG["random_protocol"],
         device=config["device"],
     script:
         "../workflow_scripts/search_random.py"
@@ -115,7 +120,11 @@ rule tabulate_search:
             else []
         ),
     output:
-        table="results/tables/search.md",
+        table=report(
+            "results/tables/search.md",
+            caption="../report/search.rst",
+            category="MFAS search",
+        ),
     log:
         "logs/tabulate_search/search.log",
     benchmark:
@@ -133,8 +142,12 @@ rule tabulate_search:
                 "nonlinearities",
                 "weight_sharing",
                 "surrogate_encoding",
+                "surrogate_memory",
+                "random_protocol",
+                "workers",
             )
-        },
+        }
+        | {"unfold": SEARCH_CFG["extend"]},
     script:
         "../workflow_scripts/tabulate_search.py"
 
@@ -143,7 +156,12 @@ rule plot_search:
     input:
         candidates=lambda wc: level_tables(wc.dataset, wc.seed),
     output:
-        plot="results/plots/search_{dataset}_seed{seed}.png",
+        plot=report(
+            "results/plots/search_{dataset}_seed{seed}.png",
+            caption="../report/search_plot.rst",
+            category="MFAS search",
+            subcategory="{dataset}",
+        ),
     log:
         "logs/plot_search/{dataset}/seed{seed}.log",
     benchmark:

@@ -85,15 +85,18 @@ def test_bring_your_own_kind_needs_a_path():
         check_config(cfg, dataset_instances(cfg))
 
 
-def test_two_search_seeds_preset_merged_over_default_adds_seed_one_and_keeps_the_rest():
+def test_default_config_searches_three_seeds_and_paper_config_five():
     from snakemake.utils import update_config
 
-    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    update_config(cfg, yaml.safe_load((REPO / "config" / "two_search_seeds.yaml").read_text()))
-    validate(cfg, SCHEMA)
-    check_config(cfg, dataset_instances(cfg))
-    assert cfg["search"]["seeds"] == [0, 1]
-    assert cfg["search"]["datasets"] == ["avmnist", "mfeat"]
+    default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    paper = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    update_config(paper, yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
+    for cfg in (default, paper):
+        validate(cfg, SCHEMA)
+        check_config(cfg, dataset_instances(cfg))
+    assert default["search"]["seeds"] == [0, 1, 2]
+    assert paper["search"]["seeds"] == [0, 1, 2, 3, 4]
+    assert paper["search"]["datasets"] == ["avmnist", "mfeat"]
 
 
 def test_dmf_on_a_multi_label_dataset_is_an_error_naming_dmf_datasets():

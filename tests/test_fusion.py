@@ -11,6 +11,7 @@ from mfas_core.search.batched import BatchedFusion, WeightBank
 from mfas_core.search.trainer import (
     FlatAdam,
     load_fusion_data,
+    plan_chunks,
     score_logits,
     train_candidates,
     write_back,
@@ -71,6 +72,27 @@ def test_more_workers_than_candidates_gives_one_candidate_per_process(data):
     many = train_candidates(ARCHS, data, seed=5, workers=8, **TRAIN)
     assert many.bank_keys == one.bank_keys
     assert many.scores == pytest.approx(one.scores, abs=1.5 / len(data.labels["val"]))
+
+
+MIXED = [((1, 1, 1),), ((3, 2, 1), (1, 1, 2)), ((2, 2, 2),), ((1, 2, 3), (2, 1, 1), (3, 1, 2))]
+
+
+def test_plan_groups_candidates_by_depth_and_balances_whole_groups_over_workers():
+    assert plan_chunks(MIXED, 1) == [[[3], [1], [0, 2]]]
+    assert plan_chunks(MIXED, 2) == [[[3]], [[1], [0, 2]]]
+    assert plan_chunks(ARCHS, 2) == [[[0, 1]], [[2]]]  # one depth: contiguous chunks
+    assert plan_chunks(MIXED, 2) == plan_chunks(list(MIXED), 2)
+
+
+def test_mixed_depths_give_each_candidate_its_score_when_trained_alone(data):
+    for workers in (1, 2):
+        mixed = train_candidates(MIXED, data, seed=5, workers=workers, **TRAIN)
+        for k, arch in enumerate(MIXED):
+            alone = train_candidates([arch], data, seed=5, **TRAIN)
+            assert alone.scores[0] == pytest.approx(
+                mixed.scores[k], abs=1.5 / len(data.labels["val"])
+            )
+            assert mixed.bank_keys[k] == alone.bank_keys[0]
 
 
 def test_trained_layer_comes_back_with_its_true_input_width(data):

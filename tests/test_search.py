@@ -20,13 +20,17 @@ from sklearn.datasets import load_digits
 
 from mfas_core.config import ConfigError
 from mfas_core.io import InputError, sha256_file
+from mfas_core.report.tables import paired_comparison, search_table
 from mfas_core.search.batched import WeightBank
-from mfas_core.search.random import run_random_search
+from mfas_core.search.random import paper_draw, run_random_search
 from mfas_core.search.sampling import temperature
-from mfas_core.search.smbo import run_search_level
+from mfas_core.search.settings import SearchSettings
+from mfas_core.search.smbo import level_pool, run_search_level
 from mfas_core.search.space import SearchSpace, arch_to_text
+from mfas_core.search.state import LevelState
 from mfas_core.search.steps import COLUMNS
 from mfas_core.search.summary import summarize_search
+from mfas_core.search.surrogate import Surrogate
 from mfas_core.unimodal.features import FeatureStore
 
 os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
@@ -86,13 +90,21 @@ def write_digit_features(
 
 torch.set_num_threads(1)  # 2 shared cores: oversubscribed OpenMP threads only spin
 
-KW = dict(
+PARAMS = dict(
     seed=0, iterations=2, k=3, epochs=2, width=8, dropout=0.5, lr=1e-2, weight_decay=1e-4,
     batch_size=64, nonlinearities=["relu", "sigmoid"], weight_sharing=True, t_max=10.0,
     t_min=0.2, sigma=4.0, surrogate_epochs=10, surrogate_lr=1e-3, surrogate_hidden=16,
-    surrogate_encoding="reference", device="cpu",
+    surrogate_encoding="reference", device="cpu", workers=1, extend="sampled",
+    surrogate_memory="all",
 )  # fmt: skip
-RANDOM_KW = {k: v for k, v in KW.items() if not k.startswith(("t_", "sigma", "surrogate"))}
+
+
+def settings(**over) -> SearchSettings:
+    """The tests' search settings, as a rule's params would give them, with overrides."""
+    return SearchSettings.from_params(**{**PARAMS, **over})
+
+
+S = settings()
 
 
 @pytest.fixture(scope="module")
@@ -104,11 +116,13 @@ def features(tmp_path_factory):
 def levels(features, tmp_path_factory):
     """A 3-level search, each level a separate call reading the previous level's directory."""
     root = tmp_path_factory.mktemp("search")
-    frames = [run_search_level(features, str(root / "level1"), 1, **KW)]
+    frames = [run_search_level(features, str(root / "level1"), 1, settings=S)]
     digests = {p.name: sha256_file(p) for p in (root / "level1").iterdir()}
     level1_files = [str(root / "level1" / name) for name in ("candidates.tsv", "state.json")]
-    frames.append(run_search_level(features, str(root / "level2"), 2, level1_files, **KW))
-    frames.append(run_search_level(features, str(root / "level3"), 3, str(root / "level2"), **KW))
+    frames.append(run_search_level(features, str(root / "level2"), 2, level1_files, settings=S))
+    frames.append(
+        run_search_level(features, str(root / "level3"), 3, str(root / "level2"), settings=S)
+    )
     return root, frames, digests
 
 
@@ -120,16 +134,36 @@ def test_level_one_trains_every_one_layer_architecture(levels):
     assert list(frames[0].columns) == COLUMNS
 
 
-def test_each_later_level_samples_k_per_iteration_extending_the_previous_top_k(levels):
+def test_each_later_level_samples_k_per_iteration_extending_what_the_previous_level_sampled(
+    levels,
+):
     root, frames, _ = levels
-    state1 = json.loads((root / "level1" / "state.json").read_text())
     for level, frame in ((2, frames[1]), (3, frames[2])):
-        assert len(frame) == KW["iterations"] * KW["k"]
+        assert len(frame) == S.iterations * S.k
         assert frame["architecture"].is_unique
         assert (frame["architecture"].str.count("_") == level - 1).all()
-    parents = set(state1["topk"])
-    assert all(a.rsplit("_", 1)[0] in parents for a in frames[1]["architecture"])
+        parents = set(frames[level - 2]["architecture"])  # S_(l-1): all the previous level sampled
+        assert all(a.rsplit("_", 1)[0] in parents for a in frame["architecture"])
     assert frames[1]["predicted_score"].notna().all()
+
+
+def test_level_two_pool_extends_all_of_gamma_one_by_every_triple(levels):
+    root, _, _ = levels
+    state = LevelState.load(root / "level1" / "state.json")
+    space = SearchSpace(3, 2, 2, 2)
+    pool = level_pool(space, state.parents("sampled"), 2)
+    assert len(pool) == len(set(pool)) == space.n_triples * space.n_triples
+    assert len(level_pool(space, state.parents("topk"), 2)) == S.k * space.n_triples
+
+
+def test_extend_topk_unfolds_only_the_previous_levels_k_best(features, levels, tmp_path):
+    root, _, _ = levels
+    frame = run_search_level(
+        features, str(tmp_path / "level2"), 2, str(root / "level1"), settings(extend="topk")
+    )
+    top = set(LevelState.load(root / "level1" / "state.json").topk)
+    assert len(top) == S.k
+    assert all(a.rsplit("_", 1)[0] in top for a in frame["architecture"])
 
 
 def test_temperature_follows_the_global_step_index(levels):
@@ -144,11 +178,36 @@ def test_temperature_follows_the_global_step_index(levels):
 
 def test_level_saves_everything_the_next_level_needs(levels):
     root, frames, _ = levels
-    state = json.loads((root / "level2" / "state.json").read_text())
-    assert state["next_step"] == 3 and state["level"] == 2 and len(state["topk"]) == KW["k"]
-    assert len(state["history"]) == len(frames[0]) + len(frames[1])
-    assert state["bank_entries"] == len(WeightBank.load(root / "level2" / "bank.pt")) > 0
+    state = LevelState.load(root / "level2" / "state.json", level=2, seed=0)
+    assert state.next_step == 3 and len(state.topk) == S.k
+    assert state.sampled == frames[1]["architecture"].tolist()
+    assert len(state.history) == len(frames[0]) + len(frames[1])
+    assert state.bank_entries == len(WeightBank.load(root / "level2" / "bank.pt")) > 0
     assert "optimizer" in torch.load(root / "level2" / "surrogate.pt", weights_only=True)
+
+
+def test_surrogate_memory_all_carries_every_level_across_level_jobs(levels):
+    root, frames, _ = levels
+    sur = Surrogate.load(root / "level3" / "surrogate.pt")
+    everything = set(pd.concat(frames)["architecture"])
+    assert {arch_to_text(a) for a in sur.training_set} == everything
+    assert LevelState.load(root / "level3" / "state.json").surrogate_set == len(everything)
+
+
+def test_surrogate_memory_step_keeps_only_the_last_step(features, levels, tmp_path):
+    root, _, _ = levels
+    step = settings(surrogate_memory="step")
+    run_search_level(features, str(tmp_path / "level1"), 1, settings=step)
+    frame = run_search_level(features, str(tmp_path / "level2"), 2, str(tmp_path / "level1"), step)
+    sur = Surrogate.load(tmp_path / "level2" / "surrogate.pt")
+    last = frame[frame["iteration"] == S.iterations]["architecture"]
+    assert {arch_to_text(a) for a in sur.training_set} == set(last)
+
+
+def test_level_state_of_another_seed_is_rejected_naming_the_field(levels):
+    root, _, _ = levels
+    with pytest.raises(InputError, match="state.json: seed: is seed 0, expected 1"):
+        LevelState.load(root / "level1" / "state.json", level=1, seed=1)
 
 
 def test_later_levels_never_touch_earlier_level_outputs(levels):
@@ -158,13 +217,13 @@ def test_later_levels_never_touch_earlier_level_outputs(levels):
 
 def test_same_seed_gives_the_same_level_scores(features, levels, tmp_path):
     _, frames, _ = levels
-    again = run_search_level(features, str(tmp_path / "level1"), 1, **KW)
+    again = run_search_level(features, str(tmp_path / "level1"), 1, settings=S)
     assert again["val_score"].tolist() == frames[0]["val_score"].tolist()
 
 
-def test_level_split_over_two_processes_scores_as_one_process(features, levels, tmp_path):
+def test_level_split_over_two_workers_scores_as_one_process(features, levels, tmp_path):
     _, frames, _ = levels
-    split = run_search_level(features, str(tmp_path / "level1"), 1, threads=2, **KW)
+    split = run_search_level(features, str(tmp_path / "level1"), 1, settings=settings(workers=2))
     n_val = len(FeatureStore(features[0]).labels("val"))
     assert split["architecture"].tolist() == frames[0]["architecture"].tolist()
     assert split["val_score"].tolist() == pytest.approx(
@@ -172,28 +231,59 @@ def test_level_split_over_two_processes_scores_as_one_process(features, levels, 
     )
 
 
-def test_same_threads_give_identical_level_scores(features, tmp_path):
+def test_same_workers_give_identical_scores_whatever_the_rules_threads(features, tmp_path):
+    two = settings(workers=2)
     runs = [
-        run_search_level(features, str(tmp_path / f"run{i}"), 1, threads=2, **KW) for i in range(2)
+        run_search_level(features, str(tmp_path / f"run{t}"), 1, settings=two, threads=t)
+        for t in (1, 2)
     ]
     assert runs[0]["val_score"].tolist() == runs[1]["val_score"].tolist()
 
 
 def test_weight_sharing_off_writes_an_empty_bank(features, tmp_path):
-    run_search_level(
-        features, str(tmp_path / "l1"), 1, **{**KW, "weight_sharing": False, "epochs": 1}
-    )
+    off = settings(weight_sharing=False, epochs=1)
+    run_search_level(features, str(tmp_path / "l1"), 1, settings=off)
     assert len(WeightBank.load(tmp_path / "l1" / "bank.pt")) == 0
 
 
-def test_random_search_trains_as_many_architectures_of_each_depth(features, levels, tmp_path):
+def test_paper_random_search_draws_k_per_step_for_e_search_times_l_steps(features, tmp_path):
+    s = settings(max_layers=3)
+    frame = run_random_search(features, str(tmp_path / "random.tsv"), s)
+    assert len(frame) == s.iterations * s.max_layers * s.k
+    assert frame["architecture"].is_unique
+    assert (frame.groupby("step").size() == s.k).all()
+    depth = frame["architecture"].str.count("_") + 1
+    assert (frame["level"] == depth).all() and set(depth) == {1, 2, 3}
+    assert (tmp_path / "random.tsv").exists()
+
+
+def test_paper_random_depth_is_uniform_over_one_to_l():
+    space = SearchSpace(5, 3, 2, 4)
+    rng = np.random.default_rng(0)
+    depths = np.bincount([len(paper_draw(space, rng)) for _ in range(8000)], minlength=5)[1:]
+    assert depths.sum() == 8000 and np.all(np.abs(depths - 2000) < 150)  # ~4 sd of a binomial
+    first = [paper_draw(space, rng)[0] for _ in range(6000)]
+    taps = np.bincount([t[0] for t in first], minlength=6)[1:]
+    assert np.all(np.abs(taps - 1200) < 130)  # each layer uniform over the triples
+
+
+def test_depth_matched_random_search_trains_as_many_of_each_depth_as_mfas(
+    features, levels, tmp_path
+):
     _, frames, _ = levels
-    frame = run_random_search(features, str(tmp_path / "random.tsv"), max_layers=3, **RANDOM_KW)
+    s = settings(max_layers=3, random_protocol="depth_matched")
+    frame = run_random_search(features, str(tmp_path / "random.tsv"), s)
     mfas = pd.concat(frames)
     depth = lambda f: f["architecture"].str.count("_").value_counts().sort_index().tolist()  # noqa: E731
     assert depth(frame) == depth(mfas)
     assert frame["architecture"].is_unique
-    assert (tmp_path / "random.tsv").exists()
+
+
+def test_settings_from_unknown_param_is_an_error_naming_it():
+    with pytest.raises(ConfigError, match="search: unknown setting.*'kk'"):
+        SearchSettings.from_params(**PARAMS, kk=3)
+    with pytest.raises(ConfigError, match="search.extend"):
+        settings(extend="best")
 
 
 def test_summary_is_the_top_k_over_all_levels(levels, tmp_path):
@@ -207,30 +297,82 @@ def test_summary_is_the_top_k_over_all_levels(levels, tmp_path):
 def test_feature_files_of_different_datasets_are_rejected_and_nothing_written(features, tmp_path):
     other = write_digit_features(tmp_path / "other", dataset="notdigits")
     with pytest.raises(InputError, match="attrs/dataset"):
-        run_search_level([features[0], other[1]], str(tmp_path / "out"), 1, **KW)
+        run_search_level([features[0], other[1]], str(tmp_path / "out"), 1, settings=S)
     assert not (tmp_path / "out").exists()
 
 
 def test_feature_files_with_different_sample_counts_are_rejected(features, tmp_path):
     other = write_digit_features(tmp_path / "other", n=500)
     with pytest.raises(InputError, match=r"right.h5: /train/labels: \d+ samples"):
-        run_search_level([features[0], other[1]], str(tmp_path / "out"), 1, **KW)
+        run_search_level([features[0], other[1]], str(tmp_path / "out"), 1, settings=S)
     assert not (tmp_path / "out").exists()
 
 
 def test_k_larger_than_the_one_layer_pool_is_rejected_naming_the_key(features, tmp_path):
     with pytest.raises(ConfigError, match="search.k"):
-        run_search_level(features, str(tmp_path / "out"), 1, **{**KW, "k": 13})
+        run_search_level(features, str(tmp_path / "out"), 1, settings=settings(k=13))
     assert not (tmp_path / "out").exists()
 
 
 def test_unknown_nonlinearity_is_rejected_naming_the_key(features, tmp_path):
     with pytest.raises(ConfigError, match="search.nonlinearities"):
-        run_search_level(features, str(tmp_path / "out"), 1, **{**KW, "nonlinearities": ["tanh"]})
+        run_search_level(
+            features, str(tmp_path / "out"), 1, settings=settings(nonlinearities=["tanh"])
+        )
 
 
 def test_multilabel_search_scores_weighted_f1_and_reports_macro_f1(tmp_path):
     feats = write_digit_features(tmp_path / "multi", n=600, multi=True)
-    frame = run_search_level(feats, str(tmp_path / "l1"), 1, **{**KW, "epochs": 3})
+    frame = run_search_level(feats, str(tmp_path / "l1"), 1, settings=settings(epochs=3))
     assert frame["val_score"].between(0, 1).all() and frame["val_macro_f1"].notna().all()
     assert frame["val_score"].max() > 0.5
+
+
+def _write_search(root: Path, ds: str, seed: int, mfas: list[float], rand: list[float]) -> None:
+    """Level, top-k and random tables of one finished search with the given val scores."""
+    folder = root / f"results/search/{ds}/seed{seed}"
+    rows = lambda scores: pd.DataFrame(  # noqa: E731
+        {"architecture": [f"{i}-1-1" for i in range(len(scores))], "val_score": scores}
+    )
+    for sub, frame in (
+        ("level1/candidates.tsv", rows(mfas)),
+        ("random/candidates.tsv", rows(rand)),
+    ):
+        (folder / sub).parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(folder / sub, sep="\t", index=False)
+    rows(sorted(mfas, reverse=True)).to_csv(folder / "topk.tsv", sep="\t", index=False)
+
+
+def _table(root: Path, datasets: dict) -> str:
+    for ds, seeds in datasets.items():
+        for seed, (m, r) in enumerate(seeds):
+            _write_search(root, ds, seed, m, r)
+    glob = lambda pattern: sorted(str(p) for p in root.glob(pattern))  # noqa: E731
+    return search_table(
+        glob("results/search/*/seed*/topk.tsv"), glob("results/search/*/seed*/level*/*.tsv"),
+        glob("results/search/*/seed*/random/candidates.tsv"), str(root / "search.md"), top_k=2,
+        setup=dict(max_layers=4, iterations=3, k=15, random_protocol="paper"),
+    )  # fmt: skip
+
+
+def test_search_table_says_mfas_wins_when_it_is_ahead_on_every_seed(tmp_path):
+    gap = [([0.90 + d, 0.89 + d, 0.5], [0.85 + d, 0.84 + d, 0.5]) for d in (0.0, 0.01, 0.03)]
+    text = _table(tmp_path, {"avmnist": gap})
+    row = next(line for line in text.splitlines() if line.startswith("| avmnist | 3 |"))
+    assert "| +0.0500 | [+0.0500, +0.0500] |" in row and "**yes**" in row
+    assert "| avmnist | MFAS | 2 | 3 | 0.9250 (0.0050) | 0.9300 | 0.9264 (0.0004) |" in text
+    assert "The paper's 180 per method is L·E_search·K = 4·3·15" in text and "= 180)" in text
+
+
+def test_search_table_says_not_shown_when_seeds_disagree(tmp_path):
+    mixed = [([0.9, 0.9], [0.8, 0.8]), ([0.8, 0.8], [0.9, 0.9]), ([0.86, 0.86], [0.85, 0.85])]
+    text = _table(tmp_path, {"mfeat": mixed})
+    row = next(line for line in text.splitlines() if line.startswith("| mfeat | 3 |"))
+    assert "**not shown**" in row and "(2/3)" in row
+
+
+def test_paired_comparison_interval_covers_the_mean_difference():
+    cmp = paired_comparison(np.array([0.01, 0.02, -0.005, 0.03, 0.015]))
+    assert cmp["lo"] < cmp["mean"] < cmp["hi"] and cmp["wins"] == 4
+    # by hand: mean 0.014, sd 0.01294, t = 0.014 / (0.01294 / sqrt 5) = 2.419 on 4 df
+    assert cmp["p_t"] == pytest.approx(0.0729, abs=5e-4)

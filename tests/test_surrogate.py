@@ -61,3 +61,29 @@ def test_duplicate_architectures_keep_their_best_score():
     arch = ((1, 1, 1),)
     loss = sur.update([arch, arch], [0.2, 0.9], epochs=200)
     assert sur.predict([arch])[0] == pytest.approx(0.9, abs=0.05) and loss < 1e-2
+
+
+def test_memory_all_trains_on_both_steps_after_two_updates():
+    step1, step2 = SPACE.level_one()[:4], SPACE.level_one()[4:7]
+    sur = Surrogate((5, 3, 2), "reference", hidden=8, seed=0, memory="all")
+    sur.update(step1, [_score(a) for a in step1], epochs=1)
+    sur.update(step2 + step1[:1], [_score(a) for a in step2] + [0.0], epochs=1)
+    assert set(sur.training_set) == set(step1) | set(step2)
+    assert sur.training_set[step1[0]] == _score(step1[0])  # a repeat keeps its best score
+
+
+def test_memory_step_trains_only_on_the_last_step():
+    step1, step2 = SPACE.level_one()[:4], SPACE.level_one()[4:7]
+    sur = Surrogate((5, 3, 2), "reference", hidden=8, seed=0, memory="step")
+    sur.update(step1, [_score(a) for a in step1], epochs=1)
+    sur.update(step2, [_score(a) for a in step2], epochs=1)
+    assert set(sur.training_set) == set(step2)
+
+
+def test_saved_surrogate_keeps_its_memory_and_training_set(tmp_path):
+    archs = SPACE.level_one()[:5]
+    sur = Surrogate((5, 3, 2), "onehot", hidden=8, seed=0, memory="all")
+    sur.update(archs, [_score(a) for a in archs], epochs=1)
+    sur.save(tmp_path / "s.pt")
+    back = Surrogate.load(tmp_path / "s.pt")
+    assert back.memory == "all" and back.training_set == sur.training_set

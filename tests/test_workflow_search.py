@@ -31,25 +31,22 @@ def test_every_level_writes_candidates_surrogate_bank_and_state(smoke_workflow):
                 assert len(frame) == cfg["iterations"] * cfg["k"]
 
 
-def test_top_k_and_random_search_have_the_same_budget(smoke_workflow):
+def test_top_k_and_paper_random_search_budget(smoke_workflow):
     cfg = _smoke(smoke_workflow)
     for ds in DATASETS:
         root = smoke_workflow / f"results/search/{ds}/seed0"
         top = pd.read_csv(root / "topk.tsv", sep="\t")
         assert len(top) == cfg["k"] and top["val_score"].is_monotonic_decreasing
-        mfas = pd.concat(
-            pd.read_csv(root / f"level{lv}/candidates.tsv", sep="\t")
-            for lv in range(1, cfg["max_layers"] + 1)
-        )
         rand = pd.read_csv(root / "random/candidates.tsv", sep="\t")
-        assert len(rand) == len(mfas)
+        assert len(rand) == cfg["iterations"] * cfg["max_layers"] * cfg["k"]
+        assert rand["architecture"].is_unique
 
 
 def test_search_table_puts_mfas_and_random_beside_paper_table_1(smoke_workflow):
     text = (smoke_workflow / "results/tables/search.md").read_text()
     for ds in DATASETS:
         assert re.search(rf"\| {ds} \| MFAS \| 0 \|", text)
-        assert re.search(rf"\| {ds} \| random search \| 0 \|", text)
+        assert re.search(rf"\| {ds} \| random \(paper\) \| 0 \|", text)
     assert "0.9264 (0.0004)" in text and "0.9203 (0.0021)" in text
 
 
@@ -79,3 +76,26 @@ def test_changing_top_k_only_rebuilds_the_table(smoke_workflow):
     )  # fmt: skip
     jobs = re.findall(r"^(\w+)\s+\d+$", proc.stdout + proc.stderr, flags=re.M)
     assert set(jobs) - {"total"} == {"tabulate_search"}
+
+
+def _planned_rules(workdir, edit) -> set[str]:
+    """Rules a dry run would re-run after `edit(config)` on the finished smoke run."""
+    config = yaml.safe_load((workdir / "config" / "smoke.yaml").read_text())
+    edit(config)
+    (workdir / "config" / "smoke_edit.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake(
+        workdir, "results/tables/search.md", "-n", "--configfile", "config/smoke_edit.yaml",
+        "--quiet", "rules",
+    )  # fmt: skip
+    return set(re.findall(r"^(\w+)\s+\d+$", proc.stdout + proc.stderr, flags=re.M)) - {"total"}
+
+
+def test_changing_search_workers_reruns_the_searches(smoke_workflow):
+    planned = _planned_rules(smoke_workflow, lambda c: c["search"].update(workers=3))
+    assert {"search_level", "search_random", "tabulate_search"} <= planned
+    assert not planned & {"prepare_data", "train_backbone", "extract_features"}
+
+
+def test_changing_threads_reruns_nothing_of_the_search(smoke_workflow):
+    planned = _planned_rules(smoke_workflow, lambda c: c.update(threads=2))
+    assert not planned & {"search_level", "search_random", "search_summary", "tabulate_search"}

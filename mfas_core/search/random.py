@@ -1,92 +1,82 @@
-"""Random search with MFAS's budget (paper Table 1 baseline)."""
+"""Random search, the baseline of paper Table 1.
+
+`search.random_protocol`:
+  paper         - the authors' random search: E_search·L steps, each draws K architectures,
+                  each with a depth uniform over 1..L and each layer uniform over the triples
+                  (E_search·L·K = 180 with the defaults, paper Table 1's count). No
+                  architecture is drawn twice (a repeat is redrawn, depth included).
+  depth_matched - as many architectures of each depth as MFAS trains (all of Γ1, then
+                  E_search·K of each depth 2..L), each uniform over that depth's space.
+Every architecture trains for the same epochs with the same settings and weight sharing.
+"""
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
-from mfas_core.io import pick_device, set_seed, set_threads, write_tsv
-from mfas_core.search.batched import WeightBank
-from mfas_core.search.space import Arch
-from mfas_core.search.steps import (
-    COLUMNS,
-    check_search_args,
-    rows_of,
-    space_of,
-    step_seed,
-    train_step,
-    train_threads,
-)
-from mfas_core.search.trainer import load_fusion_data
+from mfas_core.io import write_tsv
+from mfas_core.search.settings import SearchSettings
+from mfas_core.search.space import Arch, SearchSpace
+from mfas_core.search.steps import COLUMNS, StepTrainer, rows_of, step_seed
+
+
+def paper_draw(space: SearchSpace, rng: np.random.Generator) -> Arch:
+    """One architecture of the paper's random search: depth uniform 1..L, layers uniform."""
+    return space.random_arch(rng, int(rng.integers(1, space.max_layers + 1)))
+
+
+def random_plan(space: SearchSpace, s: SearchSettings) -> list[tuple[int, int, list[Arch] | None]]:
+    """(level, iteration, fixed archs or None) per step; None = draw at that step."""
+    if s.random_protocol == "paper":
+        return [(0, it, None) for it in range(1, s.iterations * s.max_layers + 1)]
+    return [(1, 1, space.level_one())] + [
+        (lv, it, None) for lv in range(2, s.max_layers + 1) for it in range(1, s.iterations + 1)
+    ]
+
+
+def draw_step(
+    space: SearchSpace, s: SearchSettings, level: int, seen: set[Arch], rng: np.random.Generator
+) -> list[Arch]:
+    """K new architectures (never one in `seen`) for one step; adds them to `seen`."""
+    if level == 0:  # paper protocol: any depth
+        limit = min(s.k, sum(space.size(d) for d in range(1, space.max_layers + 1)) - len(seen))
+        draw = lambda: paper_draw(space, rng)  # noqa: E731
+    else:
+        limit = min(s.k, space.size(level) - sum(len(a) == level for a in seen))
+        draw = lambda: space.random_arch(rng, level)  # noqa: E731
+    archs: list[Arch] = []
+    while len(archs) < limit:
+        a = draw()
+        if a not in seen:
+            seen.add(a)
+            archs.append(a)
+    return archs
 
 
 def run_random_search(
-    features: list[str],
-    out_tsv: str,
-    *,
-    seed: int,
-    max_layers: int,
-    iterations: int,
-    k: int,
-    epochs: int,
-    width: int,
-    dropout: float,
-    lr: float,
-    weight_decay: float,
-    batch_size: int,
-    nonlinearities: list[str],
-    weight_sharing: bool,
-    threads: int | None = None,
-    device: str = "auto",
+    features: list[str], out_tsv: str, settings: SearchSettings, threads: int | None = None
 ) -> pd.DataFrame:
-    """Random search with MFAS's budget: as many architectures of each depth as MFAS trains
-    (all of Γ1, then iterations × k of each depth 2..L), drawn uniformly from the whole space
-    of that depth without repeats, trained for the same epochs with the same settings."""
-    dev = pick_device(device)
-    set_threads(train_threads(dev, threads))
-    set_seed(seed)
-    data = load_fusion_data(*features).to(dev)
-    space = space_of(data, nonlinearities, max_layers)
-    check_search_args(max_layers, k, space.n_triples, nonlinearities)
-    train_kw = dict(
-        epochs=epochs, width=width, dropout=dropout, lr=lr, weight_decay=weight_decay,
-        batch_size=batch_size, nonlinearities=list(nonlinearities),
-    )  # fmt: skip
-    bank = WeightBank()
+    """Run the random search of `settings.random_protocol` and write its candidates.tsv
+    (column `level` = the architecture's depth; `iteration` = the step within it)."""
+    s = settings
+    trainer = StepTrainer.open(features, s, s.max_layers, threads)
+    space = trainer.space
+    plan = random_plan(space, s)
     rows: list[dict] = []
-    plan = [(1, 1, space.level_one())] + [
-        (lv, it, None) for lv in range(2, max_layers + 1) for it in range(1, iterations + 1)
-    ]
-    steps_per_epoch = data.n_train // min(batch_size, data.n_train)
     seen: set[Arch] = set()
-    with tqdm(total=len(plan) * epochs * steps_per_epoch, desc="random", file=sys.stderr) as bar:
+    with trainer.progress(len(plan), "random"):
         for step, (level, it, archs) in enumerate(plan):
             if archs is None:
-                rng = np.random.default_rng(step_seed(seed, step, 3))
-                archs = []
-                limit = min(k, space.size(level) - sum(len(a) == level for a in seen))
-                while len(archs) < limit:
-                    a = space.random_arch(rng, level)
-                    if a not in seen:
-                        seen.add(a)
-                        archs.append(a)
+                archs = draw_step(
+                    space, s, level, seen, np.random.default_rng(step_seed(s.seed, step, 3))
+                )
             else:
                 seen.update(archs)
-            res = train_step(
-                archs,
-                data,
-                bank,
-                weight_sharing,
-                step_seed(seed, step, 1),
-                dev,
-                bar,
-                train_kw,
-                threads,
-            )
-            rows += rows_of(archs, res, None, level, it, step, float("nan"))
+            if not archs:
+                break
+            res = trainer.step(archs, step_seed(s.seed, step, 1))
+            rows += rows_of(archs, res, None, None, it, step, float("nan"))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     write_tsv(out_tsv, frame)
     return frame

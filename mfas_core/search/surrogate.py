@@ -4,6 +4,11 @@ Reference model (authors' code): each triple -> Linear(in, H) + sigmoid -> LSTM(
 output -> Linear(H, 1) + sigmoid; Linear weights U(-0.1, 0.1), biases 1.8; MSE loss, one Adam
 (lr 1e-3) for the whole search, `epochs` passes per update, one batch per sequence length.
 
+Memory (`search.surrogate_memory`): `all` (authors' code) keeps one growing training set of
+(architecture, best score) for the whole search and fits on all of it at every update;
+`step` fits only on the architectures of the current step. The set is saved with the model,
+so it carries across level jobs.
+
 Encodings of a triple (m, n, p):
   reference - the 3 raw 1-based numbers (authors' code);
   onehot    - one-hot(m) ⊕ one-hot(n) ⊕ one-hot(p), M+N+P inputs (no false order between taps
@@ -19,9 +24,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from mfas_core.search.space import Arch
+from mfas_core.search.space import Arch, arch_to_text, text_to_arch
 
 ENCODINGS = ("reference", "onehot")
+MEMORIES = ("all", "step")
 
 
 def encode(archs: list[Arch], encoding: str, sizes: tuple[int, int, int]) -> torch.Tensor:
@@ -67,10 +73,17 @@ class Surrogate:
         hidden: int = 100,
         lr: float = 1e-3,
         seed: int = 0,
+        memory: str = "all",
     ):
         if encoding not in ENCODINGS:
             raise ValueError(f"search.surrogate_encoding: {encoding!r} is not one of {ENCODINGS}")
+        if memory not in MEMORIES:
+            raise ValueError(f"search.surrogate_memory: {memory!r} is not one of {MEMORIES}")
         self.sizes, self.encoding, self.hidden, self.lr = tuple(sizes), encoding, hidden, lr
+        self.memory = memory
+        # The training set of the last update: every architecture seen so far with its best
+        # score (memory "all"), or only the last step's (memory "step").
+        self.training_set: dict[Arch, float] = {}
         in_features = 3 if encoding == "reference" else sum(sizes)
         gen_state = torch.random.get_rng_state()
         torch.manual_seed(seed)
@@ -85,11 +98,14 @@ class Surrogate:
         return dict(sorted(groups.items()))
 
     def update(self, archs: list[Arch], scores: list[float], epochs: int) -> float:
-        """Fit on (archs, scores) for `epochs` passes, one batch per length; duplicates keep
-        their best score. Returns the last epoch's mean loss."""
-        best: dict[Arch, float] = {}
+        """Add (archs, scores) to the training set (memory "all") or make them the training set
+        (memory "step"), then fit on it for `epochs` passes, one batch per length; duplicates
+        keep their best score. Returns the last epoch's mean loss."""
+        best: dict[Arch, float] = dict(self.training_set) if self.memory == "all" else {}
         for a, s in zip(archs, scores, strict=True):
-            best[tuple(a)] = max(float(s), best.get(tuple(a), -np.inf))
+            a = tuple(tuple(int(v) for v in t) for t in a)
+            best[a] = max(float(s), best.get(a, -np.inf))
+        self.training_set = best
         archs, scores = list(best), list(best.values())
         batches = [
             (
@@ -126,6 +142,8 @@ class Surrogate:
             "encoding": self.encoding,
             "hidden": self.hidden,
             "lr": self.lr,
+            "memory": self.memory,
+            "training_set": [[arch_to_text(a), s] for a, s in self.training_set.items()],
             "model": self.net.state_dict(),
             "optimizer": self.opt.state_dict(),
         }
@@ -136,7 +154,8 @@ class Surrogate:
     @classmethod
     def load(cls, path: str | Path) -> Surrogate:
         st = torch.load(path, map_location="cpu", weights_only=True)
-        sur = cls(tuple(st["sizes"]), st["encoding"], st["hidden"], st["lr"])
+        sur = cls(tuple(st["sizes"]), st["encoding"], st["hidden"], st["lr"], memory=st["memory"])
+        sur.training_set = {text_to_arch(a): float(s) for a, s in st["training_set"]}
         sur.net.load_state_dict(st["model"])
         sur.opt.load_state_dict(st["optimizer"])
         return sur

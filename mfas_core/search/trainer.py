@@ -335,15 +335,59 @@ def _train_together(archs: list[Arch], data: FusionData, progress=None, **kw) ->
 _FORK_DATA: FusionData | None = None
 
 
-def _train_chunk(archs: list[Arch], kwargs: dict) -> dict:
-    """Worker side of train_candidates: one chunk, results as plain arrays for the pipe."""
+def plan_chunks(archs: list[Arch], workers: int) -> list[list[list[int]]]:
+    """Which process trains which candidates: per process, a list of chunks of indices.
+
+    Candidates are grouped by depth (a `BatchedFusion` holds one depth). With at least as many
+    depth groups as workers, whole groups go to processes, deepest first, each to the process
+    with the least work so far (cost ~ depth + 1 per group). Otherwise the groups are split
+    into contiguous chunks until there are `workers` of them. The plan depends only on the
+    architectures' order and `workers`, so the same config always trains the same chunks
+    and gives bit-identical numbers.
+    """
+    groups: dict[int, list[int]] = {}
+    for i, a in enumerate(archs):
+        groups.setdefault(len(a), []).append(i)
+    chunks = [groups[d] for d in sorted(groups, reverse=True)]
+    workers = max(1, min(workers, len(archs)))
+    if len(chunks) < workers:
+        split: list[list[int]] = []
+        extra = workers - len(chunks)
+        sizes = np.array([len(c) for c in chunks], dtype=float)
+        parts = np.ones(len(chunks), dtype=int)
+        for _ in range(extra):  # split the group with the most candidates per part
+            j = int(np.argmax(sizes / parts))
+            parts[j] += 1
+        for c, n_parts in zip(chunks, parts, strict=True):
+            bounds = np.linspace(0, len(c), n_parts + 1).round().astype(int)
+            split += [c[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+        return [[c] for c in split]
+    load = [0.0] * workers
+    plan: list[list[list[int]]] = [[] for _ in range(workers)]
+    for c in chunks:
+        w = int(np.argmin(load))
+        plan[w].append(c)
+        load[w] += len(archs[c[0]]) + 1
+    return [p for p in plan if p]
+
+
+def _train_chunks(archs: list[Arch], chunks: list[list[int]], data, progress, kwargs) -> dict:
+    """Train each chunk (one depth) as one BatchedFusion, one after another."""
+    out = {}
+    for c in chunks:
+        res = _train_together([archs[i] for i in c], data, progress=progress, **kwargs)
+        for j, i in enumerate(c):
+            out[i] = (res.scores[j], res.macro_f1[j], res.layers[j], res.bank_keys[j])
+    return out
+
+
+def _train_chunk_worker(archs: list[Arch], chunks: list[list[int]], kwargs: dict) -> dict:
+    """Worker side of train_candidates: its chunks, results as plain arrays for the pipe."""
     torch.set_num_threads(1)
-    res = _train_together(archs, _FORK_DATA, **kwargs)
+    out = _train_chunks(archs, chunks, _FORK_DATA, None, kwargs)
     return {
-        "scores": res.scores,
-        "macro_f1": res.macro_f1,
-        "layers": [[(w.numpy(), b.numpy()) for w, b in layers] for layers in res.layers],
-        "bank_keys": res.bank_keys,
+        i: (s, m, [(w.numpy(), b.numpy()) for w, b in layers], keys)
+        for i, (s, m, layers, keys) in out.items()
     }
 
 
@@ -364,18 +408,20 @@ def train_candidates(
     progress=None,
     workers: int = 1,
 ) -> TrainResult:
-    """Train K architectures of one depth together for `epochs` epochs; score each on val.
+    """Train K architectures together for `epochs` epochs; score each on val.
 
     The score is the best validation score over the epochs (authors' code). Fusion layers
     start from `bank` where their key is present; the bank itself is not modified here
     (the caller decides what to write back). The last incomplete batch of an epoch is dropped.
     `data` must already be on `device`. `progress`: optional tqdm-like object with .update(n).
+    Candidates of different depths train as one batched net per depth (`plan_chunks`).
 
-    workers > 1 (CPU only, where fork exists): the K candidates are split into that many
-    contiguous chunks, trained at the same time by this process and forked workers. A
-    candidate's numbers do not depend on which others train beside it (its own init and
-    dropout generator, the shared batch order), so the result equals workers=1 up to float
-    rounding (bmm picks its kernel by batch size; the same workers give identical results).
+    workers > 1 (CPU only, where fork exists): the candidates are split by `plan_chunks`,
+    trained at the same time by this process and forked workers. A candidate's numbers do not
+    depend on which others train beside it (its own init and dropout generator, the shared
+    batch order), so the result equals workers=1 up to float rounding (bmm picks its kernel by
+    batch size); the same `workers` always gives identical results, which is why the search
+    takes it from the config (`search.workers`), not from the rule's threads.
     On CPU, where a step is per-op overhead, this is the way to use a second core.
     """
     kwargs = dict(
@@ -383,39 +429,36 @@ def train_candidates(
         batch_size=batch_size, nonlinearities=nonlinearities, seed=seed, bank=bank,
         device=device,
     )  # fmt: skip
-    workers = min(workers, len(archs))
-    if (
-        workers <= 1
-        or torch.device(device).type != "cpu"
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
-        return _train_together(archs, data, progress=progress, **kwargs)
     t0 = time.perf_counter()
-    bounds = np.linspace(0, len(archs), workers + 1).round().astype(int)
-    chunks = [archs[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    global _FORK_DATA
-    _FORK_DATA = data
-    try:
-        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
-            pending = [pool.apply_async(_train_chunk, (c, kwargs)) for c in chunks[1:]]
-            parts = [_train_together(chunks[0], data, progress=progress, **kwargs)]
-            for job in pending:
-                got = job.get()
-                layers = [
-                    [(torch.from_numpy(w), torch.from_numpy(b)) for w, b in ls]
-                    for ls in got["layers"]
+    if torch.device(device).type != "cpu" or "fork" not in multiprocessing.get_all_start_methods():
+        workers = 1
+    plan = plan_chunks(archs, workers)
+    if len(plan) == 1 and len(plan[0]) == 1:
+        return _train_together(archs, data, progress=progress, **kwargs)
+    if len(plan) == 1:
+        got = _train_chunks(archs, plan[0], data, progress, kwargs)
+    else:
+        global _FORK_DATA
+        _FORK_DATA = data
+        try:
+            with multiprocessing.get_context("fork").Pool(len(plan) - 1) as pool:
+                pending = [
+                    pool.apply_async(_train_chunk_worker, (archs, p, kwargs)) for p in plan[1:]
                 ]
-                parts.append(
-                    TrainResult(got["scores"], got["macro_f1"], 0.0, layers, got["bank_keys"])
-                )
-    finally:
-        _FORK_DATA = None
+                got = _train_chunks(archs, plan[0], data, progress, kwargs)
+                for job in pending:
+                    for i, (s, m, layers, keys) in job.get().items():
+                        layers = [(torch.from_numpy(w), torch.from_numpy(b)) for w, b in layers]
+                        got[i] = (s, m, layers, keys)
+        finally:
+            _FORK_DATA = None
+    order = range(len(archs))
     return TrainResult(
-        scores=[v for p in parts for v in p.scores],
-        macro_f1=[v for p in parts for v in p.macro_f1],
+        scores=[got[i][0] for i in order],
+        macro_f1=[got[i][1] for i in order],
         seconds=time.perf_counter() - t0,
-        layers=[v for p in parts for v in p.layers],
-        bank_keys=[v for p in parts for v in p.bank_keys],
+        layers=[got[i][2] for i in order],
+        bank_keys=[got[i][3] for i in order],
     )
 
 
