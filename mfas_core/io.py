@@ -71,7 +71,7 @@ def atomic_files(paths: list[str | os.PathLike]) -> Iterator[list[Path]]:
         yield list(tmps)
         umask = os.umask(0)
         os.umask(umask)
-        for tmp, path in zip(tmps, paths, strict=True):
+        for tmp in tmps:
             os.chmod(tmp, 0o666 & ~umask)
         try:
             for tmp, path in zip(tmps, paths, strict=True):

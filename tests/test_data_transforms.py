@@ -148,9 +148,7 @@ def halves_by_damage():
 
 
 @pytest.mark.parametrize("level", [0.3, 0.5])
-def test_mnist_halves_damage_level_zeroes_that_fraction_of_each_right_half(
-    halves_by_damage, level
-):
+def test_mnist_halves_damage_level_zeroes_that_fraction_of_each_right_half(halves_by_damage, level):
     clean, hurt = halves_by_damage[0.0], halves_by_damage[level]
     for split in ("train", "val", "test"):
         np.testing.assert_array_equal(clean["labels"][split], hurt["labels"][split])
@@ -168,9 +166,7 @@ def test_mnist_halves_at_zero_damage_are_the_raw_scaled_pixels(halves_by_damage)
     # the test subset is a sorted seeded pick: its halves joined give those MNIST images / 255
     joined = join_halves(built["splits"]["test"]["left"], built["splits"]["test"]["right"])
     rows = {images[i].tobytes(): i for i in range(len(images))}
-    assert all(
-        (np.round(img * 255).astype(np.uint8).tobytes() in rows) for img in joined[:20]
-    )
+    assert all((np.round(img * 255).astype(np.uint8).tobytes() in rows) for img in joined[:20])
     assert joined.max() <= 1.0 and joined.min() >= 0.0 and joined.max() > 0.99
 
 
