@@ -145,6 +145,19 @@ def test_feature_file_records_layers_and_hashes(digits_file, tmp_path):
     store.verify(tmp_path / "image.pt", digits_file)
 
 
+def test_feature_extraction_is_byte_identical_for_the_same_backbone(digits_file, tmp_path):
+    from mfas_core.io import sha256_file
+
+    train(digits_file, tmp_path)
+    a, b = tmp_path / "a.h5", tmp_path / "b.h5"
+    for out, batch in ((a, 512), (b, 512)):
+        extract_features(
+            digits_file, tmp_path / "image.pt", out, dataset="digits", modality="image",
+            spec=CONV, batch_size=batch,
+        )  # fmt: skip
+    assert sha256_file(a) == sha256_file(b)
+
+
 def test_features_from_other_weights_are_rejected_naming_the_file(digits_file, tmp_path):
     train(digits_file, tmp_path / "a", seed=0)
     train(digits_file, tmp_path / "b", seed=1)
