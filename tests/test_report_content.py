@@ -80,3 +80,38 @@ def test_shape_summary_names_every_baseline_that_was_run(model):
     assert f"DMF ≤ {model.upper()}" in text
     other = ({"emf", "imf"} - {model}).pop().upper()
     assert f"DMF ≤ {other}" not in text
+
+
+def test_curves_plot_draws_each_models_seed_mean_per_dataset(tmp_path, monkeypatch):
+    import json
+
+    import numpy as np
+
+    from mfas_core.report import plots
+
+    paths = []
+    for ds in ("mnist_halves_d0", "mfeat"):
+        for model in ("emf", "imf", "dmf"):
+            for seed in (0, 1):
+                hist = [
+                    {"train_loss": 1.0 / (e + 1) + seed, "test_acc": 0.5 + 0.1 * e + 0.01 * seed}
+                    for e in range(3)
+                ]
+                p = tmp_path / f"{ds}_{model}_{seed}.json"
+                p.write_text(json.dumps(
+                    {"variant": "disc", "dataset": ds, "model": model, "seed": seed, "history": hist}
+                ))  # fmt: skip
+                paths.append(str(p))
+    figures = []
+    monkeypatch.setattr(plots.plt, "close", figures.append)
+    plots.plot_curves(paths, tmp_path / "curves.png")
+    (fig,) = figures
+    assert len(fig.axes) == 4  # loss and accuracy for each of the two datasets
+    for ax in fig.axes:
+        assert [ln.get_label() for ln in ax.get_lines()] == [
+            "EMF (2 seeds)", "IMF (2 seeds)", "DMF (2 seeds)",
+        ]  # fmt: skip
+    loss_ax, acc_ax = fig.axes[0], fig.axes[2]  # first dataset column: loss on top
+    np.testing.assert_allclose(loss_ax.get_lines()[0].get_ydata(), [1.5, 1.0, 1 / 3 + 0.5])
+    np.testing.assert_allclose(acc_ax.get_lines()[0].get_ydata(), [50.5, 60.5, 70.5])
+    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
