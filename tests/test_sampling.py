@@ -71,3 +71,22 @@ def test_probabilities_too_peaked_for_k_still_give_k_distinct_draws_led_by_the_p
 def test_k_larger_than_the_pool_is_rejected_naming_the_key():
     with pytest.raises(ValueError, match="search.k"):
         sample_without_replacement(np.full(4, 0.25), 5, np.random.default_rng(0))
+
+
+def test_negative_step_is_rejected():
+    with pytest.raises(ValueError, match="temperature: step must be >= 0, got -1"):
+        temperature(-1, 10.0, 0.2, 4.0)
+
+
+def test_temperature_follows_the_inverse_exponential_formula():
+    for step in (0, 3, 7):
+        want = (5.0 - 0.5) * np.exp(-((step + 1) ** 2) / 3.0**2) + 0.5
+        assert temperature(step, 5.0, 0.5, 3.0) == pytest.approx(want, rel=1e-12)
+
+
+def test_sampling_probabilities_are_the_normalised_powers_of_the_predictions():
+    pred = np.array([0.2, 0.5, 0.8, 0.0])
+    probs = sampling_probs(pred, 0.5)
+    share = np.clip(pred, 1e-12, None) / np.clip(pred, 1e-12, None).sum()
+    assert probs == pytest.approx(share**2 / (share**2).sum(), rel=1e-9)
+    assert probs.sum() == pytest.approx(1.0) and probs[3] < 1e-20

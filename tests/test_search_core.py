@@ -229,3 +229,71 @@ def test_random_architectures_follow_their_generator():
         SPACE.check(arch)
     for pos, top in enumerate((3, 2, 3)):  # every value of every field turns up
         assert {t[pos] for a in archs for t in a} == set(range(1, top + 1))
+
+
+# --- search space edges ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "arch, problem",
+    [
+        ((), "needs 1..2 layers"),
+        (((1, 1, 1),) * 3, "needs 1..2 layers"),
+        (((0, 1, 1),), r"\(0, 1, 1\) is outside M=3, N=2, P=3"),
+        (((4, 1, 1),), r"\(4, 1, 1\) is outside"),
+        (((1, 0, 1),), r"\(1, 0, 1\) is outside"),
+        (((1, 3, 1),), r"\(1, 3, 1\) is outside"),
+        (((1, 1, 0),), r"\(1, 1, 0\) is outside"),
+        (((1, 1, 1), (1, 1, 4)), r"\(1, 1, 4\) is outside"),
+    ],
+)
+def test_architectures_outside_the_space_are_rejected_naming_the_triple(arch, problem):
+    with pytest.raises(ValueError, match=problem):
+        SPACE.check(arch)
+
+
+def test_the_corners_of_the_space_are_inside():
+    for arch in (((1, 1, 1),), ((3, 2, 3),), ((3, 2, 3), (1, 1, 1))):
+        SPACE.check(arch)
+
+
+@pytest.mark.parametrize("field", ["m", "n", "p", "max_layers"])
+def test_a_space_needs_at_least_one_of_everything(field):
+    sizes = {"m": 3, "n": 2, "p": 3, "max_layers": 2, field: 0}
+    with pytest.raises(ValueError, match=f"search space: {field} must be >= 1, got 0"):
+        SearchSpace(**sizes)
+
+
+def test_space_counts_and_triples():
+    assert SPACE.n_triples == 18 and SPACE.size() == 18**2 and SPACE.size(1) == 18
+    assert SPACE.triples()[0] == (1, 1, 1) and SPACE.triples()[-1] == (3, 2, 3)
+    assert SPACE.triples()[1] == (1, 1, 2)  # lexicographic: p fastest
+
+
+def test_extend_keeps_parent_order_and_drops_repeated_parents():
+    parents = [((2, 1, 1),), ((1, 1, 1),), ((2, 1, 1),)]
+    children = SPACE.extend(parents)
+    assert len(children) == 2 * 18
+    assert children[0] == ((2, 1, 1), (1, 1, 1)) and children[18] == ((1, 1, 1), (1, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "names, problem",
+    [([], "needs distinct names"), (["relu", "relu"], "needs distinct names"),
+     (["relu", "tanh"], r"unknown \['tanh'\]")],
+)  # fmt: skip
+def test_nonlinearity_lists_must_be_known_and_distinct(names, problem):
+    from mfas_core.search.space import check_nonlinearities
+
+    with pytest.raises(ValueError, match=f"search.nonlinearities: {problem}"):
+        check_nonlinearities(names)
+
+
+def test_malformed_text_forms_are_rejected():
+    from mfas_core.search.space import arch_to_text, text_to_arch
+
+    for text in ("", "a-b-c", "1-2-3_", "1-2-3-4"):
+        with pytest.raises(ValueError, match="architecture"):
+            text_to_arch(text)
+    assert arch_to_text(((1, 2, 3),)) == "1-2-3"
+    assert text_to_arch("1-2-3_3-2-1") == ((1, 2, 3), (3, 2, 1))
