@@ -1,7 +1,7 @@
 """Per-module mutation scores from `mutmut results --all true` (run by `make mutation`).
 
-Score = killed (or timed out) / all mutants of the module; mutants no selected test reaches
-("no tests") count as survivors. Prints a Markdown table; `--survivors` lists the survivors.
+Score = killed (or timed out) / checked mutants of the module; mutants no selected test
+reaches ("no tests") count as survivors; "not checked" are those an interrupted run left. Prints a Markdown table; `--survivors` lists the survivors.
 """
 
 from __future__ import annotations
@@ -40,22 +40,19 @@ def main(argv: list[str]) -> int:
     per: dict[str, Counter] = defaultdict(Counter)
     for name, status in found.items():
         per[module_of(name)][status] += 1
-    print("| module | mutants | killed | survived | no tests | other | score |")
+    print("| module | mutants | not checked | killed | survived | no tests | score |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    total = Counter()
-    for module in sorted(per):
-        c = per[module]
-        total.update(c)
-        n, k = sum(c.values()), sum(c[s] for s in KILLED)
-        other = n - k - c["survived"] - c["no tests"]
-        print(f"| {module} | {n} | {k} | {c['survived']} | {c['no tests']} | {other} | "
-              f"{100 * k / n:.1f} % |")  # fmt: skip
-    n, k = sum(total.values()), sum(total[s] for s in KILLED)
-    print(f"| all | {n} | {k} | {total['survived']} | {total['no tests']} | "
-          f"{n - k - total['survived'] - total['no tests']} | {100 * k / max(n, 1):.1f} % |")  # fmt: skip
+    total: Counter = Counter()
+    for module in [*sorted(per), "all"]:
+        c = total if module == "all" else per[module]
+        if module != "all":
+            total.update(c)
+        n, k, todo = sum(c.values()), sum(c[s] for s in KILLED), c["not checked"]
+        score = f"{100 * k / (n - todo):.1f} %" if n > todo else "—"
+        print(f"| {module} | {n} | {todo} | {k} | {c['survived']} | {c['no tests']} | {score} |")
     if "--survivors" in argv:
         for name, status in sorted(found.items()):
-            if status not in KILLED:
+            if status not in KILLED | {"not checked"}:
                 print(f"{status}: {name}")
     return 0
 
