@@ -90,3 +90,7 @@ def test_sampling_probabilities_are_the_normalised_powers_of_the_predictions():
     share = np.clip(pred, 1e-12, None) / np.clip(pred, 1e-12, None).sum()
     assert probs == pytest.approx(share**2 / (share**2).sum(), rel=1e-9)
     assert probs.sum() == pytest.approx(1.0) and probs[3] < 1e-20
+
+
+def test_all_zero_predictions_give_uniform_probabilities():
+    assert sampling_probs(np.zeros(4), 1.0) == pytest.approx(np.full(4, 0.25))

@@ -297,3 +297,32 @@ def test_malformed_text_forms_are_rejected():
             text_to_arch(text)
     assert arch_to_text(((1, 2, 3),)) == "1-2-3"
     assert text_to_arch("1-2-3_3-2-1") == ((1, 2, 3), (3, 2, 1))
+
+
+def test_multilabel_gradient_is_that_of_mean_weighted_bce():
+    from mfas_core.search.trainer import _dlogits_multi
+
+    gen = torch.Generator().manual_seed(0)
+    k, c, b = 2, 3, 5
+    logits = torch.randn(k, c, b, generator=gen, requires_grad=True)
+    y = (torch.rand(c, b, generator=gen) > 0.5).float()
+    pos_weight = torch.tensor([0.5, 2.0, 3.0])
+    loss = sum(
+        torch.nn.functional.binary_cross_entropy_with_logits(
+            logits[i].T, y.T, pos_weight=pos_weight
+        )
+        for i in range(k)
+    )
+    loss.backward()
+    got = _dlogits_multi(y, (pos_weight.view(-1, 1), b * c), logits.detach().clone())
+    assert torch.allclose(got, logits.grad, atol=1e-6)
+
+
+def test_loaded_surrogate_keeps_its_settings_and_predictions(tmp_path):
+    sur = Surrogate((3, 2, 3), "onehot", hidden=12, lr=0.01, seed=3)
+    archs = SPACE.level_one()[:6]
+    sur.update(archs, [0.1 * i for i in range(6)], epochs=3)
+    sur.save(tmp_path / "s.pt")
+    back = Surrogate.load(tmp_path / "s.pt")
+    assert (back.sizes, back.encoding, back.hidden, back.lr) == ((3, 2, 3), "onehot", 12, 0.01)
+    assert np.array_equal(back.predict(archs), sur.predict(archs))

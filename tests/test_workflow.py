@@ -301,11 +301,11 @@ def test_search_levels_two_and_three_and_random_search_repeat_exactly(smoke_work
     targets = [str(root.relative_to(workdir) / n / "candidates.tsv") for n in ("level3", "random")]
     args = ("--cores", "2", "--configfile", "config/three.yaml", "--rerun-triggers", "mtime")
     names = ["level1", "level2", "level3", "random"]
-    snakemake(workdir, *args, *targets)
+    snakemake(workdir, *targets, *args)
     first = search_frames(workdir, "mfeat", names)
     for name in ("level2", "level3", "random"):
         shutil.rmtree(root / name)
-    snakemake(workdir, *args, *targets)
+    snakemake(workdir, *targets, *args)
     second = search_frames(workdir, "mfeat", names)
     assert len(first["level3"]) == cfg["search"]["iterations"] * cfg["search"]["k"]
     for name in names:
