@@ -196,3 +196,13 @@ def test_preparation_gives_byte_identical_files_for_the_same_config(tmp_path, sp
     prepare_dataset(c, full, seed=1)
     assert sha256_file(a) == sha256_file(b)
     assert sha256_file(a) != sha256_file(c)  # the seed does reach the preparation
+
+
+@pytest.mark.parametrize("key, value", [("n_train", 50001), ("n_val", 10001), ("n_test", 10001)])
+def test_mnist_halves_sizes_beyond_mnist_are_rejected_naming_the_key(key, value):
+    from mfas_core.data.halves import build_mnist_halves
+    from mfas_core.io import InputError
+
+    spec = {**HALVES, "damage": 0.0, key: value}
+    with pytest.raises(InputError, match=rf"config: datasets\.mh\.{key}: {value} asked"):
+        build_mnist_halves(spec, seed=0)
