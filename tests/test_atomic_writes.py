@@ -93,6 +93,7 @@ def test_writers_write_what_they_were_given(tmp_path):
     write_json(tmp_path / "a.json", {"b": 1, "a": [1.5]})
     write_tsv(tmp_path / "a.tsv", pd.DataFrame({"x": [1, 2], "y": ["u", "v"]}))
     write_text(tmp_path / "a.txt", "hello")
+    assert (tmp_path / "a.json").read_text() == '{\n  "a": [\n    1.5\n  ],\n  "b": 1\n}\n'
     assert json.loads((tmp_path / "a.json").read_text()) == {"b": 1, "a": [1.5]}
     assert (tmp_path / "a.tsv").read_text() == "x\ty\n1\tu\n2\tv\n"
     assert (tmp_path / "a.txt").read_text() == "hello"

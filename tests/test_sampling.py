@@ -94,3 +94,9 @@ def test_sampling_probabilities_are_the_normalised_powers_of_the_predictions():
 
 def test_all_zero_predictions_give_uniform_probabilities():
     assert sampling_probs(np.zeros(4), 1.0) == pytest.approx(np.full(4, 0.25))
+
+
+def test_k_equal_to_the_pool_draws_every_index_once():
+    probs = sampling_probs(np.array([0.1, 0.5, 0.9]), 1.0)
+    draw = sample_without_replacement(probs, 3, np.random.default_rng(0))
+    assert sorted(draw.tolist()) == [0, 1, 2]
