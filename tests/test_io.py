@@ -1,0 +1,86 @@
+"""Ground helpers of mfas_core.io: device choice, seeding, rule logs, input errors."""
+
+from __future__ import annotations
+
+import random
+import sys
+import types
+
+import numpy as np
+import pytest
+import torch
+
+from mfas_core.io import InputError, pick_device, rule_log, set_seed, sha256_file
+
+
+def fake_gpus(monkeypatch, free: list[int]) -> None:
+    """Pretend torch sees len(free) CUDA devices with these free bytes (no GPU on CI)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: bool(free))
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: len(free))
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda i: (free[i], max(free)))
+
+
+def test_auto_picks_the_visible_gpu_with_the_most_free_memory(monkeypatch):
+    fake_gpus(monkeypatch, [2 << 30, 9 << 30, 5 << 30])
+    assert pick_device("auto") == torch.device("cuda:1")
+    assert pick_device("cuda") == torch.device("cuda:1")
+
+
+def test_cpu_is_used_when_asked_or_when_no_gpu_is_visible(monkeypatch):
+    fake_gpus(monkeypatch, [4 << 30])
+    assert pick_device("cpu") == torch.device("cpu")
+    fake_gpus(monkeypatch, [])
+    assert pick_device("auto") == torch.device("cpu")
+
+
+def test_asking_for_cuda_without_a_gpu_is_an_error_naming_the_key(monkeypatch):
+    fake_gpus(monkeypatch, [])
+    with pytest.raises(RuntimeError, match="device: cuda"):
+        pick_device("cuda")
+
+
+def test_set_seed_reaches_python_numpy_and_torch():
+    def draws():
+        return random.random(), np.random.rand(), torch.rand(1).item()
+
+    set_seed(7)
+    a = draws()
+    set_seed(7)
+    assert draws() == a
+    set_seed(8)
+    b = draws()
+    assert all(x != y for x, y in zip(a, b, strict=True))
+
+
+def test_input_error_is_one_line_naming_file_and_field():
+    err = InputError("data/x.h5", "/train/labels", "has NaN")
+    assert str(err) == "data/x.h5: /train/labels: has NaN"
+    assert (err.path, err.field, err.problem) == ("data/x.h5", "/train/labels", "has NaN")
+
+
+def test_rule_log_sends_stderr_to_the_log_and_exits_with_one_line(tmp_path, capsys):
+    log = tmp_path / "logs" / "rule" / "job.log"
+    job = types.SimpleNamespace(log=[str(log)])
+    with pytest.raises(SystemExit) as stop:
+        with rule_log(job):
+            print("progress 50%", file=sys.stderr)
+            raise InputError("in.h5", "attrs/task", "unknown")
+    assert stop.value.code == 1
+    text = log.read_text()
+    assert "progress 50%" in text and "Traceback" in text
+    assert capsys.readouterr().err.strip() == "Error: in.h5: attrs/task: unknown"
+
+
+def test_rule_log_restores_stderr_after_a_successful_job(tmp_path):
+    old = sys.stderr
+    with rule_log(types.SimpleNamespace(log=[str(tmp_path / "a.log")])):
+        assert sys.stderr is not old
+    assert sys.stderr is old
+
+
+def test_sha256_of_a_file_is_that_of_its_bytes(tmp_path):
+    import hashlib
+
+    p = tmp_path / "f.bin"
+    p.write_bytes(b"x" * 3_000_000)  # more than one read chunk
+    assert sha256_file(p) == hashlib.sha256(b"x" * 3_000_000).hexdigest()
