@@ -199,14 +199,8 @@ def test_several_outputs_get_the_usual_permissions(tmp_path):
     assert {stat.S_IMODE(o.stat().st_mode) for o in outs} == {0o666 & ~umask}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 finding: search/smbo.py writes candidates.tsv and surrogate.pt before "
-    "bank.pt, so a failure in between leaves half a level; fix: write the four files with "
-    "mfas_core.io.atomic_files (then drop this mark)",
-)
 def test_search_level_failing_between_its_files_leaves_no_level_output(tmp_path, monkeypatch):
-    from test_search import KW, write_digit_features
+    from test_search import settings, write_digit_features
 
     from mfas_core.search.batched import WeightBank
     from mfas_core.search.smbo import run_search_level
@@ -219,5 +213,5 @@ def test_search_level_failing_between_its_files_leaves_no_level_output(tmp_path,
     monkeypatch.setattr(WeightBank, "save", bank_save_fails)
     out = tmp_path / "level1"
     with pytest.raises(ReplaceFails):
-        run_search_level(features, str(out), 1, **{**KW, "k": 2, "epochs": 1})
+        run_search_level(features, str(out), 1, None, settings(k=2, epochs=1))
     assert leftovers(out) == []

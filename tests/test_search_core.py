@@ -95,11 +95,6 @@ def test_dropout_masks_keep_half_and_double_the_kept_units():
     assert not torch.equal(keep[:, :, 0], keep[:, :, 1])  # each candidate its own masks
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 finding: _dropout_keep takes bytes of torch.randint(-2**62, 2**62), whose "
-    "top byte is never in 64..191, so p != 0.5 drops more than p (p=0.2 keeps 0.776)",
-)
 @pytest.mark.parametrize("p", [0.2, 0.7])
 def test_dropout_masks_keep_about_1_minus_p_for_any_p(p):
     keep, scale = _dropout_keep([torch.Generator().manual_seed(1)], 2, 3, 50, 40, p)

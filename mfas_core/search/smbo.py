@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mfas_core.io import atomic_path, write_tsv
+from mfas_core.io import atomic_files
 from mfas_core.search.batched import WeightBank
 from mfas_core.search.sampling import sample_without_replacement, sampling_probs, temperature
 from mfas_core.search.settings import SearchSettings
@@ -97,12 +97,20 @@ def run_search_level(
     frame = pd.DataFrame(rows, columns=COLUMNS)
     top = frame.sort_values("val_score", ascending=False, kind="stable").head(s.k)
     out = Path(out_dir)
-    write_tsv(out / "candidates.tsv", frame)
-    with atomic_path(out / "surrogate.pt") as tmp:
-        surrogate.save(tmp)
-    with atomic_path(out / "bank.pt") as tmp:
-        trainer.bank.save(tmp)
-    LevelState(
+    # The four files appear together or not at all: a failure in between leaves no level
+    # that looks complete (nor any temporary file).
+    names = ("candidates.tsv", "surrogate.pt", "bank.pt", "state.json")
+    with atomic_files([out / n for n in names]) as (cand, sur, bank, state_path):
+        frame.to_csv(cand, sep="\t", index=False)
+        surrogate.save(sur)
+        trainer.bank.save(bank)
+        level_state(s, level, next_step, frame, top, trainer, surrogate, history).save(state_path)
+    return frame
+
+
+def level_state(s, level, next_step, frame, top, trainer, surrogate, history) -> LevelState:
+    """What a level hands to the next one."""
+    return LevelState(
         level=level,
         seed=s.seed,
         next_step=next_step,
@@ -112,8 +120,7 @@ def run_search_level(
         bank_entries=len(trainer.bank),
         surrogate_set=len(surrogate.training_set),
         history=history + records(frame),
-    ).save(out / "state.json")
-    return frame
+    )
 
 
 def records(frame: pd.DataFrame) -> list[dict]:

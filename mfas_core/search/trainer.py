@@ -212,7 +212,7 @@ def _dropout_keep(
     n = steps * n_layers * batch * width
     masks = torch.empty(steps, n_layers, len(gens), batch, width)
     for k, g in enumerate(gens):
-        raw = torch.randint(-(2**62), 2**62, ((n + 7) // 8,), generator=g, dtype=torch.int64)
+        raw = torch.randint(-(2**63), 2**63 - 1, ((n + 7) // 8,), generator=g, dtype=torch.int64)
         bytes_ = raw.view(torch.uint8)[:n].view(steps, n_layers, batch, width)
         torch.lt(bytes_, keep, out=masks[:, :, k])
     return masks, 256 / keep
