@@ -16,6 +16,7 @@ include: "rules/data.smk"
 include: "rules/backbones.smk"
 include: "rules/search.smk"
 include: "rules/dmf.smk"
+include: "rules/report.smk"
 
 
 rule all:
