@@ -60,8 +60,14 @@ def main(slurm_dir: str, local_dir: str, *tables: str) -> int:
             problems.append(f"{slurm / log}: first line {first!r} is not SLURM_JOB_ID=<n>")
         else:
             ids.setdefault(match.group(1), []).append(log)
-    problems += [f"SLURM job {i} wrote several logs: {logs}" for i, logs in ids.items() if len(logs) > 1]
-    problems += [f"{local / log}: local job names a SLURM job" for log, first in local_logs.items() if first.startswith("SLURM_JOB_ID")]
+    problems += [
+        f"SLURM job {i} wrote several logs: {logs}" for i, logs in ids.items() if len(logs) > 1
+    ]
+    problems += [
+        f"{local / log}: local job names a SLURM job"
+        for log, first in local_logs.items()
+        if first.startswith("SLURM_JOB_ID")
+    ]
     for table in tables:
         a, b = slurm / table, local / table
         if not a.is_file() or not b.is_file():

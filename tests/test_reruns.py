@@ -9,7 +9,6 @@ import re
 
 import pytest
 import yaml
-
 from conftest import snakemake
 
 DATA = {"prepare_data"}
@@ -53,7 +52,9 @@ def test_backbone_channels_rerun_that_backbone_and_downstream_never_prepare_data
     smoke_workflow, tmp_path
 ):
     pix = {"type": "conv", "blocks": 3, "channels": 4}  # mfeat's pix backbone, 8 channels before
-    jobs = planned_jobs(smoke_workflow, tmp_path, {"datasets": {"mfeat": {"backbones": {"pix": pix}}}})
+    jobs = planned_jobs(
+        smoke_workflow, tmp_path, {"datasets": {"mfeat": {"backbones": {"pix": pix}}}}
+    )
     assert jobs.get("train_backbone") == 1 and jobs.get("extract_features") == 1, jobs
     assert {"search_level", "search_summary", "tabulate_search", "tabulate_unimodal"} <= set(jobs)
     assert "prepare_data" not in jobs, jobs
@@ -70,6 +71,8 @@ def test_final_width_reruns_final_training_and_its_tables_only(smoke_workflow, t
     config = yaml.safe_load((smoke_workflow / "config" / "config.yaml").read_text())
     if "final" not in config or "width" not in (config["final"] or {}):
         pytest.skip("no `final` section with `width` in config/config.yaml yet")
-    jobs = planned_jobs(smoke_workflow, tmp_path, {"final": {"width": config["final"]["width"] + 8}})
+    jobs = planned_jobs(
+        smoke_workflow, tmp_path, {"final": {"width": config["final"]["width"] + 8}}
+    )
     assert jobs, "editing final.width plans nothing"
     assert all("final" in rule for rule in jobs), jobs
