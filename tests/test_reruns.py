@@ -9,7 +9,7 @@ import re
 
 import pytest
 import yaml
-from conftest import snakemake
+from conftest import copy_workflow, snakemake
 
 DATA = {"prepare_data"}
 UNIMODAL = {"train_backbone", "extract_features", "tabulate_unimodal"}
@@ -76,3 +76,13 @@ def test_final_width_reruns_final_training_and_its_tables_only(smoke_workflow, t
     )
     assert jobs, "editing final.width plans nothing"
     assert all("final" in rule for rule in jobs), jobs
+
+
+def test_config_about_one_dataset_prepares_only_that_dataset(tmp_path):
+    """config/config.yaml lists five dataset entries; a user's config that searches and trains
+    DMF on mfeat alone prepares mfeat alone."""
+    (tmp_path / "fresh").mkdir()
+    workdir = copy_workflow(tmp_path / "fresh")
+    edit = {"search": {"datasets": ["mfeat"]}, "dmf": {"datasets": ["mfeat"]}}
+    jobs = planned_jobs(workdir, tmp_path, edit)
+    assert jobs["prepare_data"] == 1, jobs
