@@ -9,7 +9,7 @@ ARGS    ?=
 # apt-get as root (CI, containers) or through passwordless sudo; empty when neither works.
 APT     := $(shell if [ "$$(id -u)" = 0 ]; then echo apt-get; elif sudo -n true 2>/dev/null; then echo "sudo -n apt-get"; fi)
 
-.PHONY: install system-tools run report report-check test test-slurm lint format dag clean
+.PHONY: install system-tools chromium run report report-check test test-slurm lint format dag clean
 
 install: $(STAMP) system-tools
 
@@ -28,6 +28,13 @@ system-tools:
 	    $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq --no-install-recommends graphviz; \
 	  else echo "make install: no graphviz 'dot' and no apt as root: make dag will write Mermaid (.mmd) files instead"; fi; }
 
+# Debian's chromium for the report's rendering check (tests/test_report.py, make report-check).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ -n "$(APT)" ] && command -v apt-get >/dev/null; then \
+	    $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq --no-install-recommends chromium; \
+	  else echo "make chromium: no apt as root: install chromium yourself" >&2; exit 1; fi; }
+
 run: install
 	$(BIN)/snakemake --cores $(CORES) $(ARGS)
 	$(MAKE) report
@@ -38,7 +45,7 @@ report: install
 
 # Open results/report.html in headless Chromium (installs Debian's chromium when root), check
 # its sections render, save results/report.png.
-report-check: install
+report-check: install chromium
 	$(BIN)/python benchmarks/report_screenshot.py results/report.html results/report.png
 
 test: install
