@@ -130,8 +130,8 @@ CONFIG=(--configfile config/smoke.yaml "$WORK/mfeat_only.yaml")
 
 say "SLURM run: snakemake --profile profiles/slurm ${CONFIG[*]} -- ${TARGETS[*]}"
 start=$(date +%s)
-(cd "$WORK/slurm" && timeout --kill-after=30 "${SLURM_RUN_TIMEOUT:-2400}" "$SNAKEMAKE" --profile profiles/slurm "${CONFIG[@]}" -- "${TARGETS[@]}") \
-  >"$WORK/slurm.out" 2>&1 || { tail -40 "$WORK/slurm.out" >&2; fail "the SLURM run failed or ran past ${SLURM_RUN_TIMEOUT:-2400} s (log: $WORK/slurm.out)"; }
+(cd "$WORK/slurm" && timeout --kill-after=30 "${SLURM_RUN_TIMEOUT:-3600}" "$SNAKEMAKE" --profile profiles/slurm "${CONFIG[@]}" -- "${TARGETS[@]}") \
+  >"$WORK/slurm.out" 2>&1 || { tail -40 "$WORK/slurm.out" >&2; fail "the SLURM run failed or ran past ${SLURM_RUN_TIMEOUT:-3600} s (log: $WORK/slurm.out)"; }
 say "SLURM run finished in $(( $(date +%s) - start )) s"
 
 say "local run: snakemake --cores 2 ${CONFIG[*]} -- ${TARGETS[*]}"
