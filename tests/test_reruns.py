@@ -1,6 +1,7 @@
 """Exact partial re-runs: after editing one config value, `snakemake -n` on the finished smoke
 run plans exactly the affected part of the workflow (the value reaches only its rules'
-params), nothing upstream of it and nothing beside it.
+params), nothing upstream of it and nothing beside it. (That the finished run plans nothing
+without an edit is tests/test_workflow.py::test_finished_workflow_has_nothing_left_to_do.)
 """
 
 from __future__ import annotations
@@ -35,10 +36,6 @@ def planned_jobs(workdir, tmp_path, edit: dict | None) -> dict[str, int]:
 
 def dmf_rules(jobs) -> set[str]:
     return {r for r in jobs if r.startswith("dmf_")}
-
-
-def test_finished_smoke_run_plans_nothing(smoke_workflow, tmp_path):
-    assert planned_jobs(smoke_workflow, tmp_path, None) == {}
 
 
 def test_search_k_reruns_the_search_and_what_follows_only(smoke_workflow, tmp_path):
