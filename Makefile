@@ -4,10 +4,14 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 CORES   ?= all
 STAMP   := $(VENV)/.installed
+# Extra Snakemake arguments for run/dag/report, e.g. ARGS="--configfile config/smoke.yaml".
+ARGS    ?=
+# apt-get as root (CI, containers) or through passwordless sudo; empty when neither works.
+APT     := $(shell if [ "$$(id -u)" = 0 ]; then echo apt-get; elif sudo -n true 2>/dev/null; then echo "sudo -n apt-get"; fi)
 
-.PHONY: install run test lint format dag clean mutation
+.PHONY: install system-tools chromium run report report-check test test-slurm lint format dag clean mutation
 
-install: $(STAMP)
+install: $(STAMP) system-tools
 
 $(STAMP): requirements.txt requirements-data.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,11 +21,39 @@ $(STAMP): requirements.txt requirements-data.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# graphviz's `dot` for `make dag` (Debian/Ubuntu; skipped with a note where apt is not usable).
+system-tools:
+	@command -v dot >/dev/null || { \
+	  if [ -n "$(APT)" ] && command -v apt-get >/dev/null; then \
+	    $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq --no-install-recommends graphviz; \
+	  else echo "make install: no graphviz 'dot' and no apt as root: make dag will write Mermaid (.mmd) files instead"; fi; }
+
+# Debian's chromium for the report's rendering check (tests/test_report.py, make report-check).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ -n "$(APT)" ] && command -v apt-get >/dev/null; then \
+	    $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq --no-install-recommends chromium; \
+	  else echo "make chromium: no apt as root: install chromium yourself" >&2; exit 1; fi; }
+
 run: install
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --cores $(CORES) $(ARGS)
+	$(MAKE) report
+
+# Snakemake's HTML report of the finished run: every table and plot with its caption.
+report: install
+	$(BIN)/snakemake --report results/report.html $(ARGS)
+
+# Open results/report.html in headless Chromium (installs Debian's chromium when root), check
+# its sections render, save results/report.png.
+report-check: install chromium
+	$(BIN)/python benchmarks/report_screenshot.py results/report.html results/report.png
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# The smoke workflow (mfeat part) on a one-node SLURM cluster started on 127.0.0.1.
+test-slurm: install
+	bash .ci/test_slurm.sh
 
 lint: install
 	$(BIN)/snakemake --lint
@@ -41,8 +73,18 @@ mutation: install
 	$(BIN)/mutmut run --max-children $(or $(filter-out all,$(CORES)),2)
 	$(BIN)/python tests/mutation_scores.py --survivors
 
+# The job DAG and the rule graph as SVG (graphviz), or as Mermaid text where dot is missing.
 dag: install
-	$(BIN)/snakemake --dag | dot -Tsvg > dag.svg
+	mkdir -p results
+	if command -v dot >/dev/null; then \
+	  $(BIN)/snakemake --dag $(ARGS) > results/dag.dot && dot -Tsvg results/dag.dot -o results/dag.svg && \
+	  $(BIN)/snakemake --rulegraph $(ARGS) > results/rulegraph.dot && dot -Tsvg results/rulegraph.dot -o results/rulegraph.svg && \
+	  echo "wrote results/dag.svg results/rulegraph.svg"; \
+	else \
+	  $(BIN)/snakemake --dag mermaid-js $(ARGS) > results/dag.mmd && \
+	  $(BIN)/snakemake --rulegraph mermaid-js $(ARGS) > results/rulegraph.mmd && \
+	  echo "no graphviz: wrote results/dag.mmd results/rulegraph.mmd (Mermaid text; render at mermaid.live)"; \
+	fi
 
 clean:
 	rm -rf results logs .snakemake

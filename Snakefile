@@ -17,6 +17,7 @@ include: "rules/backbones.smk"
 include: "rules/search.smk"
 include: "rules/dmf.smk"
 include: "rules/final.smk"
+include: "rules/report.smk"
 
 
 rule all:

@@ -125,20 +125,27 @@ def set_seed(seed: int) -> None:
 
 
 def pick_device(preference: str = "auto"):
-    """The torch device a training job should use.
+    """The torch device a training job should use, also named in the rule's log (stderr).
 
     Snakemake's `gpu` resource is only a counter (REFERENCE §4): the job picks the device.
-    With `auto`, use the visible CUDA device with the most free memory (SLURM narrows the
-    visible set with CUDA_VISIBLE_DEVICES), else the CPU.
+    rule_log has already narrowed CUDA_VISIBLE_DEVICES to the job's GPU slot (mfas_core.gpu),
+    or SLURM has. With `auto`, use the visible CUDA device with the most free memory, else the
+    CPU; `cuda` without a visible device is an error.
     """
     import torch
 
     if preference == "cpu" or not torch.cuda.is_available():
         if preference == "cuda":
             raise RuntimeError("device: cuda was asked for but torch sees no CUDA device")
-        return torch.device("cpu")
+        dev = torch.device("cpu")
+        why = "config says cpu" if preference == "cpu" else "torch sees no CUDA device"
+        print(f"device: running on the CPU ({why})", file=sys.stderr)
+        return dev
     free = [torch.cuda.mem_get_info(i)[0] for i in range(torch.cuda.device_count())]
-    return torch.device(f"cuda:{max(range(len(free)), key=free.__getitem__)}")
+    dev = torch.device(f"cuda:{max(range(len(free)), key=free.__getitem__)}")
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "all")
+    print(f"device: {dev} (CUDA_VISIBLE_DEVICES={visible})", file=sys.stderr)
+    return dev
 
 
 def set_threads(n: int | None) -> None:
@@ -149,25 +156,57 @@ def set_threads(n: int | None) -> None:
         torch.set_num_threads(int(n))
 
 
+def _job_header(snakemake) -> tuple[list[str], object]:
+    """Lines that open a rule's log (SLURM job id, device choice) and the GPU claim, if any.
+
+    A job with `resources: gpu>0` (and not `device: cpu`) claims one GPU slot here, before
+    the library touches CUDA (mfas_core.gpu); the claim lasts as long as the rule_log block.
+    """
+    from mfas_core.gpu import claim_gpu
+
+    lines = []
+    if os.environ.get("SLURM_JOB_ID"):
+        lines.append(f"SLURM_JOB_ID={os.environ['SLURM_JOB_ID']}")
+    resources = getattr(snakemake, "resources", None)
+    gpus = int(resources.get("gpu", 0) or 0) if resources is not None else 0
+    params = getattr(snakemake, "params", None)
+    device = params.get("device", "auto") if params is not None else "auto"
+    claim = None
+    if gpus > 0 and device != "cpu":
+        claim = claim_gpu()
+        lines.append(f"device: {claim.reason}")
+    elif device == "cpu":
+        lines.append("device: cpu (config); no GPU slot taken")
+    return lines, claim
+
+
 @contextlib.contextmanager
 def rule_log(snakemake) -> Iterator[None]:
-    """Send stderr (warnings, tqdm progress, tracebacks) to the rule's log file."""
+    """Run a rule's body: claim its GPU slot, send stderr (warnings, tqdm progress,
+    tracebacks) to the rule's log file, turn an exception into one line for the user."""
     log = snakemake.log[0] if len(snakemake.log) else None
-    if log is None:
+    claim = None
+    fh = old = None
+    if log is not None:
+        Path(log).parent.mkdir(parents=True, exist_ok=True)
+        fh = open(log, "w")  # noqa: SIM115 - closed in finally
+        old, sys.stderr = sys.stderr, fh
+    try:
+        lines, claim = _job_header(snakemake)
+        for line in lines:
+            print(line, file=sys.stderr, flush=True)
         yield
-        return
-    Path(log).parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as fh:
-        old = sys.stderr
-        sys.stderr = fh
-        try:
-            yield
-        except Exception as exc:  # one line for the user, the traceback for the log
-            import traceback
+    except Exception as exc:  # one line for the user, the traceback for the log
+        import traceback
 
-            traceback.print_exc(file=fh)
+        traceback.print_exc(file=sys.stderr)
+        if old is not None:
             sys.stderr = old
-            print(f"Error: {exc}", file=sys.stderr)
-            raise SystemExit(1) from None
-        finally:
+        print(f"Error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    finally:
+        if claim is not None:
+            claim.release()
+        if old is not None:
             sys.stderr = old
+            fh.close()

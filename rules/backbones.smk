@@ -11,7 +11,12 @@ rule train_backbone:
         data="results/data/{dataset}.h5",
     output:
         model="results/backbones/{dataset}/{modality}.pt",
-        metrics="results/backbones/{dataset}/{modality}.metrics.json",
+        metrics=report(
+            "results/backbones/{dataset}/{modality}.metrics.json",
+            caption="../report/backbone_metrics.rst",
+            category="Unimodal backbones",
+            subcategory="{dataset}",
+        ),
     log:
         "logs/train_backbone/{dataset}/{modality}.log",
     benchmark:
@@ -61,7 +66,11 @@ rule tabulate_unimodal:
             for m in modalities(d)
         ],
     output:
-        table="results/tables/unimodal.md",
+        table=report(
+            "results/tables/unimodal.md",
+            caption="../report/unimodal.rst",
+            category="Unimodal backbones",
+        ),
     log:
         "logs/tabulate_unimodal/unimodal.log",
     benchmark:

@@ -36,6 +36,12 @@ def dataset_spec(dataset):
     return DATASETS[dataset]
 
 
+def prepare_spec(dataset):
+    """What prepare_data uses of a dataset instance: its spec without the backbones, so that
+    editing a backbone re-runs backbones and what follows, never the data (issue 13)."""
+    return {k: v for k, v in DATASETS[dataset].items() if k != "backbones"}
+
+
 def feature_files(wildcards):
     """The two cached feature files of a dataset, modality 1 first."""
     return [
@@ -117,7 +123,9 @@ def dmf_final_outputs():
 
 def get_final_outputs():
     """Everything `snakemake` (rule all) builds for the current config."""
-    out = [f"results/data/{d}.h5" for d in DATASETS]
+    # Data files come in as inputs of the stages that use them: a dataset no stage lists is
+    # not prepared (a user's config about one dataset builds that one only).
+    out = []
     if FEATURE_DATASETS:
         out.append("results/tables/unimodal.md")
     if SEARCH_DATASETS:

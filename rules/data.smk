@@ -10,7 +10,7 @@ rule prepare_data:
         "results/benchmarks/prepare_data/{dataset}.tsv"
     threads: config["threads"]
     params:
-        spec=lambda wc: dataset_spec(wc.dataset),
+        spec=lambda wc: prepare_spec(wc.dataset),
         seed=config["seed"],
     script:
         "../workflow_scripts/prepare_data.py"

@@ -1,0 +1,91 @@
+"""Checks of `make test-slurm` (.ci/test_slurm.sh): every job of the SLURM run ran as a SLURM
+job, and its tables equal the local run's.
+
+usage: compare_slurm_run.py SLURM_DIR LOCAL_DIR TABLE...
+
+- Every rule log (logs/**/*.log) of the SLURM run starts with `SLURM_JOB_ID=<n>` (written by
+  mfas_core.io.rule_log), with a distinct id per job; the local run's logs have none; both runs
+  have the same set of logs, i.e. ran the same jobs.
+- The tables are equal, except columns that measure wall time (a header cell naming seconds).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+TIME_COLUMN = re.compile(r"second|time", re.IGNORECASE)
+
+
+def job_logs(workdir: Path) -> dict[str, str]:
+    """Rule log path (relative) -> its first line."""
+    out = {}
+    for log in sorted((workdir / "logs").rglob("*.log")):
+        lines = log.read_text().splitlines()
+        out[str(log.relative_to(workdir))] = lines[0] if lines else ""
+    return out
+
+
+def without_time_columns(text: str) -> list[str]:
+    """Table text with wall-time columns removed from every markdown table."""
+    out, drop = [], set()
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            out.append(line)
+            drop = set()
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not drop and any(TIME_COLUMN.search(c) for c in cells):
+            drop = {i for i, c in enumerate(cells) if TIME_COLUMN.search(c)}
+        out.append(" | ".join(c for i, c in enumerate(cells) if i not in drop))
+    return out
+
+
+def main(slurm_dir: str, local_dir: str, *tables: str) -> int:
+    slurm, local = Path(slurm_dir), Path(local_dir)
+    problems = []
+    slurm_logs, local_logs = job_logs(slurm), job_logs(local)
+    if not slurm_logs:
+        problems.append(f"{slurm}/logs: no rule logs")
+    if set(slurm_logs) != set(local_logs):
+        problems.append(
+            f"different jobs: only SLURM {sorted(set(slurm_logs) - set(local_logs))}, "
+            f"only local {sorted(set(local_logs) - set(slurm_logs))}"
+        )
+    ids = {}
+    for log, first in slurm_logs.items():
+        match = re.fullmatch(r"SLURM_JOB_ID=(\d+)", first)
+        if not match:
+            problems.append(f"{slurm / log}: first line {first!r} is not SLURM_JOB_ID=<n>")
+        else:
+            ids.setdefault(match.group(1), []).append(log)
+    problems += [
+        f"SLURM job {i} wrote several logs: {logs}" for i, logs in ids.items() if len(logs) > 1
+    ]
+    problems += [
+        f"{local / log}: local job names a SLURM job"
+        for log, first in local_logs.items()
+        if first.startswith("SLURM_JOB_ID")
+    ]
+    for table in tables:
+        a, b = slurm / table, local / table
+        if not a.is_file() or not b.is_file():
+            problems.append(f"{table}: missing in {'SLURM' if not a.is_file() else 'local'} run")
+        elif without_time_columns(a.read_text()) != without_time_columns(b.read_text()):
+            problems.append(f"{table}: differs between the SLURM and the local run (diff {a} {b})")
+    for p in problems:
+        print(f"test-slurm: {p}", file=sys.stderr)
+    if not problems:
+        print(
+            f"test-slurm: {len(slurm_logs)} jobs ran as SLURM jobs "
+            f"(ids {min(map(int, ids))}-{max(map(int, ids))}); {len(tables)} tables equal the local run's",
+            file=sys.stderr,
+        )
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    sys.exit(main(*sys.argv[1:]))

@@ -1,0 +1,85 @@
+"""Exact partial re-runs: after editing one config value, `snakemake -n` on the finished smoke
+run plans exactly the affected part of the workflow (the value reaches only its rules'
+params), nothing upstream of it and nothing beside it. (That the finished run plans nothing
+without an edit is tests/test_workflow.py::test_finished_workflow_has_nothing_left_to_do.)
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from conftest import copy_workflow, snakemake
+
+DATA = {"prepare_data"}
+UNIMODAL = {"train_backbone", "extract_features", "tabulate_unimodal"}
+SEARCH = {"search_level", "search_summary", "search_random", "tabulate_search", "plot_search"}
+
+
+def planned_jobs(workdir, tmp_path, edit: dict | None) -> dict[str, int]:
+    """Rule -> job count of `snakemake -n` on the smoke config with `edit` merged over it."""
+    args = ["-n", "--configfile", "config/smoke.yaml"]
+    if edit is not None:
+        overlay = tmp_path / "edit.yaml"
+        overlay.write_text(yaml.safe_dump(edit))
+        args.append(str(overlay))
+    out = snakemake(workdir, *args).stdout
+    if "Job stats:" not in out:
+        return {}
+    stats = out.split("Job stats:", 1)[1]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", stats, flags=re.MULTILINE))
+    jobs.pop("total", None)
+    jobs.pop("all", None)
+    return {rule: int(n) for rule, n in jobs.items()}
+
+
+def dmf_rules(jobs) -> set[str]:
+    return {r for r in jobs if r.startswith("dmf_")}
+
+
+def test_search_k_reruns_the_search_and_what_follows_only(smoke_workflow, tmp_path):
+    jobs = planned_jobs(smoke_workflow, tmp_path, {"search": {"k": 5}})
+    assert {"search_level", "search_summary", "search_random", "tabulate_search"} <= set(jobs)
+    assert not set(jobs) & (DATA | UNIMODAL), jobs
+    assert not dmf_rules(jobs), jobs
+
+
+def test_backbone_channels_rerun_that_backbone_and_downstream_never_prepare_data(
+    smoke_workflow, tmp_path
+):
+    pix = {"type": "conv", "blocks": 3, "channels": 4}  # mfeat's pix backbone, 8 channels before
+    jobs = planned_jobs(
+        smoke_workflow, tmp_path, {"datasets": {"mfeat": {"backbones": {"pix": pix}}}}
+    )
+    assert jobs.get("train_backbone") == 1 and jobs.get("extract_features") == 1, jobs
+    assert {"search_level", "search_summary", "tabulate_search", "tabulate_unimodal"} <= set(jobs)
+    assert "prepare_data" not in jobs, jobs
+    assert not dmf_rules(jobs), jobs  # DMF trains on the data, not on the backbones
+
+
+def test_dmf_epochs_rerun_dmf_only(smoke_workflow, tmp_path):
+    jobs = planned_jobs(smoke_workflow, tmp_path, {"dmf": {"epochs": 3}})
+    assert "dmf_train" in jobs
+    assert set(jobs) == dmf_rules(jobs), jobs
+
+
+def test_final_width_reruns_final_training_and_its_tables_only(smoke_workflow, tmp_path):
+    config = yaml.safe_load((smoke_workflow / "config" / "config.yaml").read_text())
+    if "final" not in config or "width" not in (config["final"] or {}):
+        pytest.skip("no `final` section with `width` in config/config.yaml yet")
+    jobs = planned_jobs(
+        smoke_workflow, tmp_path, {"final": {"width": config["final"]["width"] + 8}}
+    )
+    assert jobs, "editing final.width plans nothing"
+    assert all("final" in rule for rule in jobs), jobs
+
+
+def test_config_about_one_dataset_prepares_only_that_dataset(tmp_path):
+    """config/config.yaml lists five dataset entries; a user's config that searches and trains
+    DMF on mfeat alone prepares mfeat alone."""
+    (tmp_path / "fresh").mkdir()
+    workdir = copy_workflow(tmp_path / "fresh")
+    edit = {"search": {"datasets": ["mfeat"]}, "dmf": {"datasets": ["mfeat"]}}
+    jobs = planned_jobs(workdir, tmp_path, edit)
+    assert jobs["prepare_data"] == 1, jobs
