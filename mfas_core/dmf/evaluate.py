@@ -96,8 +96,14 @@ def _svm(settings: EvalSettings, seed: int, train_x, train_y, test_x, test_y) ->
     )  # fmt: skip
 
 
-def _retrieval(a: np.ndarray, b: np.ndarray, labels, idx, mods) -> dict[str, float]:
-    """mAP both ways: queries from modality a's codes against items from b's, and back."""
+def _retrieval(a: np.ndarray, b: np.ndarray, labels, idx, mods, centres=None) -> dict:
+    """mAP both ways: queries from modality a's codes against items from b's, and back.
+
+    `centres` (one mean vector per side, from training pairs) are subtracted first: sigmoid
+    codes all lie in (0, 1)^d, where the cosine is dominated by their common mean direction.
+    """
+    if centres is not None:
+        a, b = a - centres[0], b - centres[1]
     q, r = idx["queries"], idx["items"]
     return {
         f"{mods[0]}2{mods[1]}": mean_average_precision(a[q], labels[q], b[r], labels[r]),
@@ -144,8 +150,9 @@ def evaluate_encdec(
     SVM: one per input condition (both modalities, or one alone with the other zeroed), fit on
     training pairs encoded under that condition and tested on the test split under the same
     condition (the paper's unimodal-input protocol, §4.2). Retrieval: a query is encoded from
-    one modality alone, the retrieval set from the other alone, ranked by cosine similarity;
-    an item is relevant when its label matches (paper Table 2 protocol).
+    one modality alone, the retrieval set from the other alone, ranked by cosine similarity of
+    the codes centred by their training mean (per condition); an item is relevant when its
+    label matches (paper Table 2 protocol).
     """
     settings = EvalSettings.from_params(**params)
     net, ckpt = load_net(model_path)
@@ -160,16 +167,18 @@ def evaluate_encdec(
     tx, ty, tlab = data["test"]
     trx, try_, trlab = (a[idx["svm"]] for a in data["train"])
     test = {c: encode(net, a, b, dev) for c, (a, b) in input_conditions(tx, ty, mods).items()}
-    acc = {}
+    acc, train = {}, {}
     for cond, (a, b) in input_conditions(trx, try_, mods).items():
-        acc[cond] = _svm(settings, seed, encode(net, a, b, dev), trlab, test[cond], tlab)
-    only_a, only_b = test[f"only_{mods[0]}"], test[f"only_{mods[1]}"]
+        train[cond] = encode(net, a, b, dev)
+        acc[cond] = _svm(settings, seed, train[cond], trlab, test[cond], tlab)
+    only = [f"only_{m}" for m in mods]
+    centres = [train[c].mean(0) for c in only]
     out = {
         **_header(dataset, seed, mods, idx, settings, data),
         "model": model,
         "code_dim": int(net.nodes[net.top]),
         "accuracy": acc,
-        "map": _retrieval(only_a, only_b, tlab, idx, mods),
+        "map": _retrieval(test[only[0]], test[only[1]], tlab, idx, mods, centres),
     }
     write_json(out_path, out)
     return out
@@ -189,8 +198,8 @@ def evaluate_baselines(
     SVM per input condition on the raw concatenation (the absent modality zeroed) and on its
     PCA with `code_dim` components (fit on the SVM's training pairs). Retrieval: CCA between
     the two modalities (`cca_components`, fit on the same training pairs; queries and items
-    projected into the shared space, cosine ranking), and raw cosine between the modalities
-    where both have the same width (None otherwise: cosine across different spaces means
+    projected into the shared space, cosine ranking), and cosine between the raw modalities
+    (each centred by its training mean, as the codes are) where both have the same width (None otherwise: cosine across different spaces means
     nothing).
     """
     settings = EvalSettings.from_params(**params)
@@ -211,7 +220,9 @@ def evaluate_baselines(
     n_cca = int(min(settings.cca_components, trx.shape[1], try_.shape[1], len(trlab) - 1))
     cca = CCA(n_components=n_cca, max_iter=1000).fit(trx, try_)
     ca, cb = cca.transform(tx, ty)
-    cosine = _retrieval(tx, ty, tlab, idx, mods) if tx.shape[1] == ty.shape[1] else None
+    cosine = None
+    if tx.shape[1] == ty.shape[1]:
+        cosine = _retrieval(tx, ty, tlab, idx, mods, (trx.mean(0), try_.mean(0)))
     out = {
         **_header(dataset, seed, mods, idx, settings, data),
         "code_dim": int(code_dim),
