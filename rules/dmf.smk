@@ -56,10 +56,10 @@ rule dmf_evaluate:
         "results/benchmarks/dmf_evaluate/{dataset}/{model}/seed{seed}.tsv"
     threads: 1
     params:
+        **dmf_eval_params(),
         dataset=lambda wc: wc.dataset,
         model=lambda wc: wc.model,
         seed=lambda wc: int(wc.seed),
-        **dmf_eval_params(),
     script:
         "../workflow_scripts/dmf_evaluate.py"
 
@@ -75,17 +75,19 @@ rule dmf_baselines:
         "results/benchmarks/dmf_baselines/{dataset}/seed{seed}.tsv"
     threads: 1
     params:
+        **dmf_eval_params(),
         dataset=lambda wc: wc.dataset,
         seed=lambda wc: int(wc.seed),
         code_dim=DMF["shared_sizes"][-1],
-        **dmf_eval_params(),
     script:
         "../workflow_scripts/dmf_baselines.py"
 
 
 rule dmf_table:
     input:
-        metrics=lambda wc: dmf_runs("disc", dmf_table_datasets(wc.table), "metrics.json"),
+        metrics=lambda wc: dmf_runs(
+            "disc", dmf_table_datasets(wc.table), "metrics.json"
+        ),
     output:
         report(
             "results/tables/dmf_{table}.md",

@@ -14,15 +14,22 @@ import torch
 from sklearn.datasets import load_digits
 
 from mfas_core.data.schema import write_dataset
+from mfas_core.dmf.cd import BernoulliRBM, CDSettings, pretrain_cd, train_rbm
 from mfas_core.dmf.nets import FusionNet, count_parameters, graph_spec, load_net, pathway_sizes
 from mfas_core.dmf.pairs import load_pairs
-from mfas_core.dmf.cd import BernoulliRBM, CDSettings, pretrain_cd, train_rbm
 from mfas_core.dmf.settings import DMFSettings
 from mfas_core.dmf.train import _drop_modality, error_rates, fit, input_conditions, train_dmf
 from mfas_core.io import InputError
 
 SMALL = {"modality_sizes": [32, 16], "shared_sizes": [48, 32, 16]}
-TRAIN = {"max_epochs": 25, "patience": 25, "batch_size": 64, "lr": 1e-2, "device": "cpu", "threads": 1}
+TRAIN = {
+    "max_epochs": 25,
+    "patience": 25,
+    "batch_size": 64,
+    "lr": 1e-2,
+    "device": "cpu",
+    "threads": 1,
+}
 TRAIN["encdec_lr"], TRAIN["encdec_max_epochs"] = 1e-2, 25
 
 
@@ -234,7 +241,15 @@ def test_cd_pretraining_initialises_every_unit_on_the_activations_below_it(digit
 
 def test_cd_initialised_training_fine_tunes_and_is_recorded(digits_h5, tmp_path):
     m = train(digits_h5, tmp_path, model="dmf", cd_pretrain=True, cd_epochs=3)
-    assert m["cd_pretrain"] is True and set(m["cd_error"]) == {"x2", "y2", "s1", "s2", "s3", "x3", "y3"}
+    assert m["cd_pretrain"] is True and set(m["cd_error"]) == {
+        "x2",
+        "y2",
+        "s1",
+        "s2",
+        "s3",
+        "x3",
+        "y3",
+    }
     assert m["test_error"]["both"] < 20.0  # chance is 90 %
 
 
@@ -251,7 +266,10 @@ def test_early_stopping_restores_the_best_validation_weights(digits_h5):
     assert best == 1 + int(np.argmax(val))
     assert len(history) == min(12, best + 2)  # stopped `patience` epochs after the best
     vx, vy, vl = data["val"]
-    assert np.mean(np.asarray(net(torch.from_numpy(vx), torch.from_numpy(vy)).argmax(1)) == vl) == val[best - 1]
+    assert (
+        np.mean(np.asarray(net(torch.from_numpy(vx), torch.from_numpy(vy)).argmax(1)) == vl)
+        == val[best - 1]
+    )
 
 
 def test_pathways_of_inputs_narrower_than_the_papers_are_scaled_down():

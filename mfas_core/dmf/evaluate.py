@@ -15,12 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from sklearn.cross_decomposition import CCA
+from sklearn.decomposition import PCA
 from sklearn.metrics import average_precision_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
-from sklearn.cross_decomposition import CCA
-from sklearn.decomposition import PCA
 
 from mfas_core.dmf.nets import load_net
 from mfas_core.dmf.pairs import load_pairs
@@ -160,7 +160,9 @@ def evaluate_encdec(
     mods = info["modalities"]
     if mods != ckpt["modalities"]:
         raise InputError(
-            data_path, "attrs/modalities", f"{mods} differ from the checkpoint's {ckpt['modalities']}"
+            data_path,
+            "attrs/modalities",
+            f"{mods} differ from the checkpoint's {ckpt['modalities']}",
         )
     dev = pick_device(settings.device)
     net = net.to(dev)

@@ -101,7 +101,10 @@ def reconstruction_loss(net: FusionNet, x, y, modalities, device, batch_size: in
     for a, b in input_conditions(x, y, modalities).values():
         losses = []
         for i in range(0, len(x), batch_size):
-            xa, yb = torch.from_numpy(a[i : i + batch_size]), torch.from_numpy(b[i : i + batch_size])
+            xa, yb = (
+                torch.from_numpy(a[i : i + batch_size]),
+                torch.from_numpy(b[i : i + batch_size]),
+            )
             tx = torch.from_numpy(x[i : i + batch_size]).to(device)
             ty = torch.from_numpy(y[i : i + batch_size]).to(device)
             rx, ry = net.decode(net.encode(xa.to(device), yb.to(device)))

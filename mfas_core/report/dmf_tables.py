@@ -175,7 +175,8 @@ def dataset_table(metrics: list[dict]) -> str:
         "single-modality row zeroes the other input at test time only. Mean ± std over seeds; "
         "best = lowest mean error.",
         "",
-        "| input | " + " | ".join(f"{m.upper()} ({params[m]:,} params)" for m in models)
+        "| input | "
+        + " | ".join(f"{m.upper()} ({params[m]:,} params)" for m in models)
         + " | best |",
         "|---|" + "---:|" * len(models) + "---|",
     ]
@@ -250,7 +251,8 @@ def svm_table(evals: list[dict], baselines: list[dict], disc: list[dict]) -> str
             f"{rows[0]['n_test']} test pairs; joint code {rows[0]['code_dim']} units, PCA "
             f"{b[0]['pca_components']} components; {len(seeds)} seed(s).",
             "",
-            "| input | " + " | ".join(m.upper() for m in models)
+            "| input | "
+            + " | ".join(m.upper() for m in models)
             + " | raw inputs | PCA | best code | disc. |",
             "|---|" + "---:|" * (len(models) + 2) + "---|---:|",
         ]
@@ -308,7 +310,8 @@ def retrieval_table(evals: list[dict], baselines: list[dict]) -> str:
             f"{rows[0]['n_queries']} queries, {rows[0]['n_items']} items; CCA "
             f"{base[0]['cca_components']} components; {len(seeds)} seed(s).",
             "",
-            "| direction | " + " | ".join(m.upper() for m in models)
+            "| direction | "
+            + " | ".join(m.upper() for m in models)
             + " | CCA | raw cosine | chance | best code |",
             "|---|" + "---:|" * (len(models) + 3) + "---|",
         ]
@@ -353,7 +356,9 @@ def write_svm_table(
     eval_paths: list, baseline_paths: list, disc_paths: list, out_path: str | Path
 ) -> str:
     """Rule dmf_svm_table: write results/tables/dmf_svm.md."""
-    text = svm_table(read_metrics(eval_paths), read_metrics(baseline_paths), read_metrics(disc_paths))
+    text = svm_table(
+        read_metrics(eval_paths), read_metrics(baseline_paths), read_metrics(disc_paths)
+    )
     write_text(out_path, text)
     return text
 
