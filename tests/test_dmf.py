@@ -195,7 +195,10 @@ def test_min_steps_gives_small_training_sets_a_higher_epoch_cap(digits_h5, tmp_p
 
 
 def test_encoder_decoder_learns_to_reconstruct_without_labels(digits_h5, tmp_path):
-    m = train(digits_h5, tmp_path, variant="encdec", modality_dropout=0.3, encdec_max_epochs=8)
+    m = train(
+        digits_h5, tmp_path, variant="encdec", modality_dropout=0.3, encdec_max_epochs=8,
+        cd_pretrain=False,
+    )  # fmt: skip
     losses = [h["train_loss"] for h in m["history"]]
     assert losses[-1] < 0.9 * losses[0]
     assert "test_error" not in m and m["modality_dropout"] == 0.3
@@ -284,3 +287,9 @@ def test_a_file_that_is_not_a_checkpoint_raises_input_error_naming_it(tmp_path):
     bad.write_text("not a checkpoint")
     with pytest.raises(InputError, match="model.pt: checkpoint"):
         load_net(bad)
+
+
+def test_cd_pretraining_is_chosen_per_variant():
+    default = DMFSettings.from_params(cd_pretrain=["encdec"])
+    assert default.for_variant("encdec")["cd"] and not default.for_variant("disc")["cd"]
+    assert DMFSettings.from_params(cd_pretrain=True).for_variant("disc")["cd"]

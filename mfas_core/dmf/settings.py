@@ -17,7 +17,7 @@ class DMFSettings:
 
     modality_sizes: tuple[int, ...] = (512, 128)
     shared_sizes: tuple[int, ...] = (512, 256, 64)
-    max_epochs: int = 30
+    max_epochs: int = 20
     patience: int = 3
     min_steps: int = 0
     batch_size: int = 128
@@ -26,12 +26,12 @@ class DMFSettings:
     max_train: int = 0
     val_max: int = 2000
     encdec_lr: float = 0.003
-    encdec_max_epochs: int = 30
+    encdec_max_epochs: int = 20
     encdec_max_train: int = 0
     modality_dropout: float = 0.5
-    cd_pretrain: bool = False
+    cd_pretrain: tuple[str, ...] = ("encdec",)
     cd_k: int = 1
-    cd_epochs: int = 5
+    cd_epochs: int = 2
     cd_lr: float = 0.05
     device: str = "auto"
     threads: int | None = None
@@ -44,17 +44,23 @@ class DMFSettings:
         for k in ("modality_sizes", "shared_sizes"):
             if k in kw:
                 kw[k] = tuple(int(v) for v in kw[k])
+        if isinstance(kw.get("cd_pretrain"), bool):  # True / False: every variant / none
+            kw["cd_pretrain"] = ("disc", "encdec") if kw["cd_pretrain"] else ()
+        elif "cd_pretrain" in kw:
+            kw["cd_pretrain"] = tuple(kw["cd_pretrain"])
         return cls(**kw)
 
     def for_variant(self, variant: str) -> dict:
-        """Learning rate, epoch cap and training-set cap of a variant."""
+        """Learning rate, epoch cap, training-set cap and CD pretraining of a variant."""
+        cd = variant in self.cd_pretrain
         if variant == "encdec":
             return {
                 "lr": self.encdec_lr,
                 "max_epochs": self.encdec_max_epochs,
                 "max_train": self.encdec_max_train,
+                "cd": cd,
             }
-        return {"lr": self.lr, "max_epochs": self.max_epochs, "max_train": self.max_train}
+        return {"lr": self.lr, "max_epochs": self.max_epochs, "max_train": self.max_train, "cd": cd}
 
     @property
     def cd(self) -> CDSettings:
@@ -76,7 +82,7 @@ class EvalSettings:
     svm_max_train: int = 2000
     retrieval_max_queries: int = 500
     query_fraction: float = 0.25
-    cca_components: int = 16
+    cca_components: int = 10
     device: str = "auto"
     threads: int | None = None
 

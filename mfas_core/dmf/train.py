@@ -219,7 +219,7 @@ def train_dmf(
     max_epochs = max(int(per["max_epochs"]), math.ceil(settings.min_steps / steps_per_epoch))
     start = time.time()
     cd_error = None
-    if settings.cd_pretrain:
+    if per["cd"]:
         cd_error = pretrain_cd(net, data["train"][0], data["train"][1], settings.cd, seed)
     net.to(dev)
     history, best = fit(
@@ -239,7 +239,7 @@ def train_dmf(
         "n_test": int(len(data["test"][2])),
         "n_params": count_parameters(net),
         "n_params_all": count_parameters(net, "all"),
-        "cd_pretrain": settings.cd_pretrain,
+        "cd_pretrain": per["cd"],
         "cd_k": settings.cd_k,
         "cd_epochs": settings.cd_epochs,
         "cd_error": cd_error,
