@@ -39,6 +39,7 @@ rule dmf_train:
         cd_k=DMF["cd_k"],
         cd_epochs=DMF["cd_epochs"],
         cd_lr=DMF["cd_lr"],
+        cd_min_steps=DMF["cd_min_steps"],
         device=config["device"],
     script:
         "../workflow_scripts/dmf_train.py"

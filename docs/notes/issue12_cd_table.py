@@ -18,7 +18,7 @@ from mfas_core.dmf.train import train_dmf  # noqa: E402
 SIZES = {"modality_sizes": [32, 16], "shared_sizes": [48, 32, 16]}
 COMMON = {"batch_size": 64, "patience": 3, "max_epochs": 40, "encdec_max_epochs": 40,
           "lr": 3e-3, "encdec_lr": 3e-3, "modality_dropout": 0.5, "val_max": 200,
-          "cd_epochs": 5, "device": "cpu", "threads": 1}  # fmt: skip
+          "cd_epochs": 2, "cd_min_steps": 150, "device": "cpu", "threads": 1}  # fmt: skip
 EVAL = {"svm_max_train": 1000, "retrieval_max_queries": 100, "cca_components": 4, "device": "cpu"}
 
 with tempfile.TemporaryDirectory() as tmp:

@@ -71,12 +71,20 @@ class BernoulliRBM(nn.Module):
 
 @dataclass(frozen=True)
 class CDSettings:
-    """Layer-wise pretraining: CD-k steps, epochs per unit, learning rate, batch size."""
+    """Layer-wise pretraining: CD-k steps, epochs per unit (raised to give at least `min_steps`
+    updates: a few updates from the small initial weights leave a net worse than no
+    pretraining), learning rate, batch size."""
 
     k: int = 1
     epochs: int = 5
     lr: float = 0.05
     batch_size: int = 128
+    min_steps: int = 0
+
+    def epochs_for(self, n: int) -> int:
+        """Epochs per unit for n training pairs."""
+        steps = -(-n // self.batch_size)
+        return max(self.epochs, -(-self.min_steps // max(steps, 1)))
 
 
 def train_rbm(
@@ -84,7 +92,7 @@ def train_rbm(
 ) -> BernoulliRBM:
     """Fit one RBM on visible data v in [0, 1] with CD-k minibatches (shuffled each epoch)."""
     rbm = BernoulliRBM(v.shape[1], n_hidden, gen)
-    for _ in range(settings.epochs):
+    for _ in range(settings.epochs_for(len(v))):
         for idx in torch.randperm(len(v), generator=gen).split(settings.batch_size):
             rbm.cd_step(v[idx], settings.k, settings.lr)
     return rbm

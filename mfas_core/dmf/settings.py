@@ -33,6 +33,7 @@ class DMFSettings:
     cd_k: int = 1
     cd_epochs: int = 2
     cd_lr: float = 0.05
+    cd_min_steps: int = 150
     device: str = "auto"
     threads: int | None = None
 
@@ -65,7 +66,11 @@ class DMFSettings:
     @property
     def cd(self) -> CDSettings:
         return CDSettings(
-            k=self.cd_k, epochs=self.cd_epochs, lr=self.cd_lr, batch_size=self.batch_size
+            k=self.cd_k,
+            epochs=self.cd_epochs,
+            lr=self.cd_lr,
+            batch_size=self.batch_size,
+            min_steps=self.cd_min_steps,
         )
 
 
