@@ -80,6 +80,7 @@ def encdec(tmp_path_factory):
         batch_size=64,
         encdec_lr=1e-2,
         modality_dropout=0.5,
+        cd_pretrain=False,  # evaluation is under test here, not the initialisation
         device="cpu",
         threads=1,
         **SMALL,
