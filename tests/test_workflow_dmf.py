@@ -119,4 +119,4 @@ def test_a_byo_hdf5_dataset_goes_through_every_dmf_rule(byo_workflow):
     assert "| left+right |" in (tables / "dmf_digits.md").read_text()
     assert "## digits" in (tables / "dmf_svm.md").read_text()
     ret = (tables / "dmf_retrieval.md").read_text()
-    assert "| left→right |" in ret and "n/a" not in ret  # equal widths: raw cosine applies
+    assert "| left→right |" in ret and "| n/a |" not in ret  # equal widths: raw cosine applies
