@@ -108,11 +108,42 @@ def dmf_runs(variant, datasets, name):
     )
 
 
+def dmf_tables():
+    """Discriminative tables: `mnist` (paper Table 1, every mnist_halves instance, kept under
+    its old name) and one per other DMF dataset instance (`dmf_<dataset>.md`)."""
+    names = ["mnist"] if dmf_mnist_datasets() else []
+    return names + [d for d in DMF_DATASETS if d not in dmf_mnist_datasets()]
+
+
+def dmf_table_datasets(table):
+    """The dataset instances one discriminative table covers."""
+    return dmf_mnist_datasets() if table == "mnist" else [table]
+
+
+def dmf_baseline_runs():
+    """Raw-input baselines, one file per (encoder-decoder dataset, seed)."""
+    return expand(
+        "results/dmf/{dataset}/baselines/seed{seed}.json",
+        dataset=dmf_encdec_datasets(),
+        seed=DMF["seeds"],
+    )
+
+
+def dmf_eval_params():
+    """Settings shared by rules dmf_evaluate and dmf_baselines (same samples, same SVM)."""
+    return {
+        "svm_c": DMF["svm_c"],
+        "svm_kernel": DMF["svm_kernel"],
+        "svm_max_train": DMF["svm_max_train"],
+        "retrieval_max_queries": DMF["retrieval_max_queries"],
+        "cca_components": DMF["cca_components"],
+        "device": config["device"],
+    }
+
+
 def dmf_final_outputs():
     """Final DMF targets for rule all (called from rules/common.smk)."""
-    out = []
-    if dmf_mnist_datasets():
-        out.append("results/tables/dmf_mnist.md")
+    out = [f"results/tables/dmf_{t}.md" for t in dmf_tables()]
     out += [
         "results/tables/dmf_svm.md",
         "results/tables/dmf_retrieval.md",

@@ -1,4 +1,5 @@
-# Dense Multimodal Fusion (Hu et al.): EMF / IMF / DMF networks, Table 1, SVM, retrieval, Fig. 4.
+# Dense Multimodal Fusion (Hu et al.): EMF / IMF / DMF networks, Table 1 per dataset, SVM and
+# retrieval on the encoder-decoder's joint code with raw-input baselines, Fig. 4 curves.
 
 
 rule dmf_train:
@@ -22,83 +23,99 @@ rule dmf_train:
         damage=lambda wc: dataset_spec(wc.dataset).get("damage"),
         modality_sizes=DMF["modality_sizes"],
         shared_sizes=DMF["shared_sizes"],
-        epochs=DMF["epochs"],
+        max_epochs=DMF["max_epochs"],
+        patience=DMF["patience"],
         min_steps=DMF["min_steps"],
         batch_size=DMF["batch_size"],
-        lr=lambda wc: DMF["lr"] if wc.variant == "disc" else DMF["encdec_lr"],
+        lr=DMF["lr"],
         weight_decay=DMF["weight_decay"],
         max_train=DMF["max_train"],
-        rbm_pretrain=DMF["rbm_pretrain"],
-        rbm_epochs=DMF["rbm_epochs"],
+        val_max=DMF["val_max"],
+        encdec_lr=DMF["encdec_lr"],
+        encdec_max_epochs=DMF["encdec_max_epochs"],
+        encdec_max_train=DMF["encdec_max_train"],
         modality_dropout=DMF["modality_dropout"],
+        cd_pretrain=DMF["cd_pretrain"],
+        cd_k=DMF["cd_k"],
+        cd_epochs=DMF["cd_epochs"],
+        cd_lr=DMF["cd_lr"],
+        cd_min_steps=DMF["cd_min_steps"],
         device=config["device"],
     script:
         "../workflow_scripts/dmf_train.py"
 
 
-rule dmf_svm:
+rule dmf_evaluate:
     input:
         model="results/dmf/{dataset}/encdec/{model}/seed{seed}/model.pt",
         data="results/data/{dataset}.h5",
     output:
-        "results/dmf/{dataset}/encdec/{model}/seed{seed}/svm.json",
+        "results/dmf/{dataset}/encdec/{model}/seed{seed}/evaluation.json",
     log:
-        "logs/dmf_svm/{dataset}/{model}/seed{seed}.log",
+        "logs/dmf_evaluate/{dataset}/{model}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/dmf_svm/{dataset}/{model}/seed{seed}.tsv"
+        "results/benchmarks/dmf_evaluate/{dataset}/{model}/seed{seed}.tsv"
     threads: 1
     params:
+        **dmf_eval_params(),
         dataset=lambda wc: wc.dataset,
         model=lambda wc: wc.model,
         seed=lambda wc: int(wc.seed),
-        svm_c=DMF["svm_c"],
-        svm_kernel=DMF["svm_kernel"],
-        svm_max_train=DMF["svm_max_train"],
-        device=config["device"],
     script:
-        "../workflow_scripts/dmf_svm.py"
+        "../workflow_scripts/dmf_evaluate.py"
 
 
-rule dmf_retrieval:
+rule dmf_baselines:
     input:
-        model="results/dmf/{dataset}/encdec/{model}/seed{seed}/model.pt",
         data="results/data/{dataset}.h5",
     output:
-        "results/dmf/{dataset}/encdec/{model}/seed{seed}/retrieval.json",
+        "results/dmf/{dataset}/baselines/seed{seed}.json",
     log:
-        "logs/dmf_retrieval/{dataset}/{model}/seed{seed}.log",
+        "logs/dmf_baselines/{dataset}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/dmf_retrieval/{dataset}/{model}/seed{seed}.tsv"
+        "results/benchmarks/dmf_baselines/{dataset}/seed{seed}.tsv"
     threads: 1
     params:
+        **dmf_eval_params(),
         dataset=lambda wc: wc.dataset,
-        model=lambda wc: wc.model,
         seed=lambda wc: int(wc.seed),
-        max_queries=DMF["retrieval_max_queries"],
-        device=config["device"],
+        code_dim=DMF["shared_sizes"][-1],
     script:
-        "../workflow_scripts/dmf_retrieval.py"
+        "../workflow_scripts/dmf_baselines.py"
 
 
 rule dmf_table:
     input:
-        metrics=dmf_runs("disc", dmf_mnist_datasets(), "metrics.json"),
+        metrics=lambda wc: dmf_runs(
+            "disc", dmf_table_datasets(wc.table), "metrics.json"
+        ),
     output:
-        "results/tables/dmf_mnist.md",
+        report(
+            "results/tables/dmf_{table}.md",
+            caption="../report/dmf_table.rst",
+            category="DMF",
+        ),
     log:
-        "logs/dmf_table/dmf_mnist.log",
+        "logs/dmf_table/dmf_{table}.log",
     benchmark:
-        "results/benchmarks/dmf_table/dmf_mnist.tsv"
+        "results/benchmarks/dmf_table/dmf_{table}.tsv"
+    wildcard_constraints:
+        table="|".join(dmf_tables()) or "^$",
     script:
         "../workflow_scripts/dmf_table.py"
 
 
 rule dmf_svm_table:
     input:
-        svm=dmf_runs("encdec", dmf_encdec_datasets(), "svm.json"),
+        svm=dmf_runs("encdec", dmf_encdec_datasets(), "evaluation.json"),
+        baselines=dmf_baseline_runs(),
         disc=dmf_runs("disc", dmf_encdec_datasets(), "metrics.json"),
     output:
-        "results/tables/dmf_svm.md",
+        report(
+            "results/tables/dmf_svm.md",
+            caption="../report/dmf_svm.rst",
+            category="DMF",
+        ),
     log:
         "logs/dmf_svm_table/dmf_svm.log",
     benchmark:
@@ -109,9 +126,14 @@ rule dmf_svm_table:
 
 rule dmf_retrieval_table:
     input:
-        retrieval=dmf_runs("encdec", dmf_encdec_datasets(), "retrieval.json"),
+        retrieval=dmf_runs("encdec", dmf_encdec_datasets(), "evaluation.json"),
+        baselines=dmf_baseline_runs(),
     output:
-        "results/tables/dmf_retrieval.md",
+        report(
+            "results/tables/dmf_retrieval.md",
+            caption="../report/dmf_retrieval.rst",
+            category="DMF",
+        ),
     log:
         "logs/dmf_retrieval_table/dmf_retrieval.log",
     benchmark:
@@ -124,7 +146,11 @@ rule dmf_plot_curves:
     input:
         metrics=dmf_runs("disc", DMF_DATASETS, "metrics.json"),
     output:
-        "results/plots/dmf_curves.png",
+        report(
+            "results/plots/dmf_curves.png",
+            caption="../report/dmf_curves.rst",
+            category="DMF",
+        ),
     log:
         "logs/dmf_plot_curves/dmf_curves.log",
     benchmark:

@@ -14,14 +14,23 @@ import torch
 from sklearn.datasets import load_digits
 
 from mfas_core.data.schema import write_dataset
-from mfas_core.dmf.nets import FusionNet, count_parameters, graph_spec, load_net
+from mfas_core.dmf.cd import BernoulliRBM, CDSettings, pretrain_cd, train_rbm
+from mfas_core.dmf.nets import FusionNet, count_parameters, graph_spec, load_net, pathway_sizes
 from mfas_core.dmf.pairs import load_pairs
-from mfas_core.dmf.pretrain import pretrain_rbm
-from mfas_core.dmf.train import _drop_modality, error_rates, input_conditions, train_dmf
+from mfas_core.dmf.settings import DMFSettings
+from mfas_core.dmf.train import _drop_modality, error_rates, fit, input_conditions, train_dmf
 from mfas_core.io import InputError
 
 SMALL = {"modality_sizes": [32, 16], "shared_sizes": [48, 32, 16]}
-TRAIN = {"epochs": 25, "batch_size": 64, "lr": 1e-2, "device": "cpu", "threads": 1}
+TRAIN = {
+    "max_epochs": 25,
+    "patience": 25,
+    "batch_size": 64,
+    "lr": 1e-2,
+    "device": "cpu",
+    "threads": 1,
+}
+TRAIN["encdec_lr"], TRAIN["encdec_max_epochs"] = 1e-2, 25
 
 
 def write_digit_halves(path, damage: float = 0.0):
@@ -156,22 +165,22 @@ def test_max_train_keeps_a_seeded_subset(digits_h5):
 @pytest.mark.parametrize("model", ["emf", "imf", "dmf"])
 def test_discriminative_networks_learn_the_digit_halves(digits_h5, tmp_path, model):
     m = train(digits_h5, tmp_path, model=model)
-    assert m["test_error"]["both"] < 10.0
+    assert m["test_error"]["both"] < 15.0
     assert m["history"][-1]["train_loss"] < m["history"][0]["train_loss"]
     # one half alone keeps some of the information, far from both halves but above chance (90%)
     assert m["test_error"]["both"] < m["test_error"]["only_right"] < 90.0
 
 
 def test_training_is_deterministic_for_a_seed(digits_h5, tmp_path):
-    a = train(digits_h5, tmp_path / "a", epochs=3, min_steps=0)
-    b = train(digits_h5, tmp_path / "b", epochs=3, min_steps=0)
-    c = train(digits_h5, tmp_path / "c", epochs=3, min_steps=0, seed=1)
+    a = train(digits_h5, tmp_path / "a", max_epochs=3, min_steps=0)
+    b = train(digits_h5, tmp_path / "b", max_epochs=3, min_steps=0)
+    c = train(digits_h5, tmp_path / "c", max_epochs=3, min_steps=0, seed=1)
     assert a["history"] == b["history"] and a["test_error"] == b["test_error"]
     assert a["history"] != c["history"]
 
 
 def test_checkpoint_reproduces_the_reported_test_error(digits_h5, tmp_path):
-    m = train(digits_h5, tmp_path, model="imf", epochs=4)
+    m = train(digits_h5, tmp_path, model="imf", max_epochs=4)
     net, ckpt = load_net(tmp_path / "imf_disc_0.pt")
     data, _ = load_pairs(digits_h5, scaler=ckpt["scaler"])
     x, y, labels = data["test"]
@@ -180,13 +189,16 @@ def test_checkpoint_reproduces_the_reported_test_error(digits_h5, tmp_path):
     assert saved["n_params"] == count_parameters(net) and saved["variant"] == "disc"
 
 
-def test_min_steps_gives_small_training_sets_more_epochs(digits_h5, tmp_path):
-    m = train(digits_h5, tmp_path, model="emf", epochs=1, min_steps=60, batch_size=100)
-    assert m["epochs"] == 5 and len(m["history"]) == 5  # 12 steps per epoch
+def test_min_steps_gives_small_training_sets_a_higher_epoch_cap(digits_h5, tmp_path):
+    m = train(digits_h5, tmp_path, model="emf", max_epochs=1, min_steps=60, batch_size=100)
+    assert m["max_epochs"] == 5 and len(m["history"]) == 5  # 12 steps per epoch
 
 
 def test_encoder_decoder_learns_to_reconstruct_without_labels(digits_h5, tmp_path):
-    m = train(digits_h5, tmp_path, variant="encdec", modality_dropout=0.3, epochs=8)
+    m = train(
+        digits_h5, tmp_path, variant="encdec", modality_dropout=0.3, encdec_max_epochs=8,
+        cd_pretrain=False,
+    )  # fmt: skip
     losses = [h["train_loss"] for h in m["history"]]
     assert losses[-1] < 0.9 * losses[0]
     assert "test_error" not in m and m["modality_dropout"] == 0.3
@@ -194,24 +206,77 @@ def test_encoder_decoder_learns_to_reconstruct_without_labels(digits_h5, tmp_pat
     assert net.classifier is None and net.dec is not None
 
 
-def test_rbm_pretraining_initialises_every_encoder_layer_from_contrastive_divergence(digits_h5):
+def test_cd1_training_lowers_the_reconstruction_error_of_real_digits(digits_h5):
     data, _ = load_pairs(digits_h5)
+    v = torch.from_numpy(np.hstack(data["train"][:2]))
+    gen = torch.Generator().manual_seed(0)
+    untrained = BernoulliRBM(v.shape[1], 32, torch.Generator().manual_seed(0))
+    rbm = train_rbm(v, 32, CDSettings(k=1, epochs=5, lr=0.05, batch_size=64), gen)
+    assert rbm.reconstruction_error(v) < 0.5 * untrained.reconstruction_error(v)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_cd_k_runs_k_gibbs_steps_per_update(k):
+    rbm = BernoulliRBM(6, 4, torch.Generator().manual_seed(0))
+    rbm.cd_step(torch.rand(8, 6), k=k, lr=0.1)
+    assert rbm.gibbs_steps == k
+
+
+def test_cd_pretraining_initialises_every_unit_on_the_activations_below_it(digits_h5):
+    data, _ = load_pairs(digits_h5)
+    x, y = data["train"][0], data["train"][1]
     net = FusionNet("dmf", (32, 32), [16], [24, 8], decoder=True)
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    pretrain_rbm(net, data["train"][0], data["train"][1], epochs=2, seed=0)
+    pretrain_cd(net, x, y, CDSettings(epochs=1), seed=0)
     for name in net.enc:
         assert not torch.equal(before[f"enc.{name}.weight"], net.enc[name].weight), name
+    # s2 is an RBM over [x2; y2; s1]: its hidden probabilities are the node's activations
+    act = net.encode_all(torch.from_numpy(x), torch.from_numpy(y))
+    v = torch.cat([act["x2"], act["y2"], act["s1"]], dim=1)
+    rbm = BernoulliRBM(v.shape[1], 8, torch.Generator())
+    rbm.weight.data, rbm.h_bias.data = net.enc["s2"].weight.data, net.enc["s2"].bias.data
+    assert torch.allclose(rbm.hidden(v), act["s2"], atol=1e-6)
     # the decoder starts from the transposed weights (tied initialisation)
     s1 = net.enc["s1"].weight  # [24, 32 + 32] over [x1; y1]
     x1_from_s1 = net.dec["x1"].weight[:, -24:]  # x1's decoder reads [x2; s1]
     assert torch.equal(x1_from_s1, s1[:, :32].T)
 
 
-def test_rbm_initialised_training_fine_tunes_and_is_recorded(digits_h5, tmp_path):
-    m = train(digits_h5, tmp_path, model="dmf", rbm_pretrain=True, rbm_epochs=5, epochs=10)
-    assert m["rbm_pretrain"] is True
-    assert m["history"][-1]["train_loss"] < 0.5 * m["history"][0]["train_loss"]
-    assert m["test_error"]["both"] < 50.0  # chance is 90 %
+def test_cd_initialised_training_fine_tunes_and_is_recorded(digits_h5, tmp_path):
+    m = train(digits_h5, tmp_path, model="dmf", cd_pretrain=True, cd_epochs=3)
+    assert m["cd_pretrain"] is True and set(m["cd_error"]) == {
+        "x2",
+        "y2",
+        "s1",
+        "s2",
+        "s3",
+        "x3",
+        "y3",
+    }
+    assert m["test_error"]["both"] < 20.0  # chance is 90 %
+
+
+def test_early_stopping_restores_the_best_validation_weights(digits_h5):
+    data, info = load_pairs(digits_h5)
+    torch.manual_seed(0)
+    net = FusionNet("dmf", (32, 32), [16], [24, 10], n_classes=10)
+    settings = DMFSettings(patience=2, batch_size=64, val_max=200)
+    history, best = fit(
+        net, data, info["modalities"], settings, variant="disc", seed=0, max_epochs=40,
+        lr=0.05, device="cpu",
+    )  # fmt: skip
+    val = [h["val_acc"] for h in history]
+    assert best == 1 + int(np.argmax(val)) and len(history) == best + 2 < 40  # stopped early
+    vx, vy, vl = data["val"]
+    restored = np.mean(np.asarray(net(torch.from_numpy(vx), torch.from_numpy(vy)).argmax(1)) == vl)
+    assert restored == val[best - 1] != val[-1]
+
+
+def test_pathways_of_inputs_narrower_than_the_papers_are_scaled_down():
+    assert pathway_sizes((392, 392), [512, 128], [512, 256, 64]) == ([512, 128], [512, 256, 64])
+    mods, shared = pathway_sizes((240, 76), [512, 128], [512, 256, 64])
+    assert mods == [313, 78] and shared == [512, 256, 64]
+    assert pathway_sizes((10, 10), [512, 128], [64, 32, 16])[0] == [16, 16]  # never below the code
 
 
 def test_a_file_that_is_not_a_checkpoint_raises_input_error_naming_it(tmp_path):
@@ -219,3 +284,9 @@ def test_a_file_that_is_not_a_checkpoint_raises_input_error_naming_it(tmp_path):
     bad.write_text("not a checkpoint")
     with pytest.raises(InputError, match="model.pt: checkpoint"):
         load_net(bad)
+
+
+def test_cd_pretraining_is_chosen_per_variant():
+    default = DMFSettings.from_params(cd_pretrain=["encdec"])
+    assert default.for_variant("encdec")["cd"] and not default.for_variant("disc")["cd"]
+    assert DMFSettings.from_params(cd_pretrain=True).for_variant("disc")["cd"]

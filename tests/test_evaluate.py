@@ -11,11 +11,13 @@ from test_dmf import SMALL, write_digit_halves
 
 from mfas_core.dmf.evaluate import (
     chance_map,
-    evaluate_retrieval,
-    evaluate_svm,
+    evaluate_baselines,
+    evaluate_encdec,
+    evaluation_samples,
     mean_average_precision,
     svm_accuracy,
 )
+from mfas_core.dmf.settings import EvalSettings
 from mfas_core.dmf.train import train_dmf
 from mfas_core.io import InputError
 
@@ -73,10 +75,12 @@ def encdec(tmp_path_factory):
         variant="encdec",
         model="dmf",
         seed=0,
-        epochs=30,
+        encdec_max_epochs=30,
+        patience=30,
         batch_size=64,
-        lr=1e-2,
+        encdec_lr=1e-2,
         modality_dropout=0.5,
+        cd_pretrain=False,  # evaluation is under test here, not the initialisation
         device="cpu",
         threads=1,
         **SMALL,
@@ -84,53 +88,86 @@ def encdec(tmp_path_factory):
     return out
 
 
-def test_svm_on_unsupervised_joint_representation_recognises_digits(encdec):
-    res = evaluate_svm(
-        encdec / "model.pt",
-        encdec / "digits.h5",
-        encdec / "svm.json",
-        dataset="digits",
-        model="dmf",
-        seed=0,
-        svm_c=1.0,
-        svm_max_train=1000,
-        device="cpu",
-    )
-    acc = res["accuracy"]
+EVAL = {"svm_c": 1.0, "svm_max_train": 1000, "retrieval_max_queries": 50, "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def evaluation(encdec):
+    return evaluate_encdec(
+        encdec / "model.pt", encdec / "digits.h5", encdec / "evaluation.json",
+        dataset="digits", model="dmf", seed=0, **EVAL,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def baselines(encdec):
+    return evaluate_baselines(
+        encdec / "digits.h5", encdec / "baselines.json", dataset="digits", seed=0,
+        code_dim=16, cca_components=4, **EVAL,
+    )  # fmt: skip
+
+
+def test_svm_on_unsupervised_joint_representation_recognises_digits(encdec, evaluation):
+    acc = evaluation["accuracy"]
     assert set(acc) == {"both", "only_left", "only_right"}
     assert acc["both"] > 0.6  # chance is 0.1; labels were never seen by the network
     assert min(acc["only_left"], acc["only_right"]) > 0.3  # one half alone, chance is 0.1
-    assert res["svm"]["n_train"] == 1000
-    assert json.loads((encdec / "svm.json").read_text()) == res
+    assert evaluation["svm"]["n_train"] == 1000
+    assert json.loads((encdec / "evaluation.json").read_text()) == evaluation
 
 
-def test_cross_modal_retrieval_beats_chance_in_both_directions(encdec):
-    res = evaluate_retrieval(
-        encdec / "model.pt",
-        encdec / "digits.h5",
-        encdec / "retrieval.json",
-        dataset="digits",
-        model="dmf",
-        seed=0,
-        max_queries=50,
-        device="cpu",
-    )
-    assert res["n_queries"] == 50 and res["n_items"] == 397 - 50
+def test_cross_modal_retrieval_beats_chance_in_both_directions(evaluation):
+    assert evaluation["n_queries"] == 50 and evaluation["n_items"] == 397 - 50
     for direction in ("left2right", "right2left"):
-        assert res["map"][direction] > res["chance_map"] + 0.1, res
+        assert evaluation["map"][direction] > evaluation["chance_map"] + 0.1, evaluation
+
+
+def test_baselines_see_the_same_samples_as_the_joint_code(evaluation, baselines):
+    for key in ("svm", "n_test", "n_queries", "n_items", "chance_map"):
+        assert baselines[key] == evaluation[key], key
+    a = evaluation_samples(1200, 397, 0, EvalSettings(svm_max_train=1000, retrieval_max_queries=50))
+    b = evaluation_samples(1200, 397, 1, EvalSettings(svm_max_train=1000, retrieval_max_queries=50))
+    assert len(a["svm"]) == 1000 and not np.array_equal(a["queries"], b["queries"])
+    assert not set(a["queries"]) & set(a["items"])
+
+
+def test_pca_baseline_has_the_joint_codes_dimension(baselines):
+    assert baselines["pca_components"] == baselines["code_dim"] == 16
+    assert set(baselines["accuracy"]["pca"]) == {"both", "only_left", "only_right"}
+
+
+def test_raw_svm_and_cca_retrieval_baselines_recognise_digits(baselines):
+    assert baselines["accuracy"]["raw"]["both"] > 0.85
+    for direction in ("left2right", "right2left"):
+        assert baselines["map"]["cca"][direction] > 2 * baselines["chance_map"]
+        assert baselines["map"]["raw_cosine"][direction] > baselines["chance_map"]
+
+
+def test_raw_cosine_is_not_applicable_when_modalities_differ_in_width(tmp_path):
+    from mfas_core.data.schema import write_dataset
+
+    digits = load_digits()
+    img, y = digits.images.astype(np.float32), digits.target
+    cuts = {"train": slice(0, 1000), "val": slice(1000, 1200), "test": slice(1200, None)}
+    write_dataset(
+        tmp_path / "uneven.h5",
+        {s: {"left": img[c, :, :3].reshape(-1, 24), "right": img[c, :, 3:].reshape(-1, 40)}
+         for s, c in cuts.items()},
+        {s: y[c] for s, c in cuts.items()},
+        name="uneven", kind="hdf5", classes=[str(i) for i in range(10)], sources={}, params={},
+    )  # fmt: skip
+    res = evaluate_baselines(
+        tmp_path / "uneven.h5", tmp_path / "b.json", dataset="uneven", seed=0, code_dim=8,
+        cca_components=4, **EVAL,
+    )  # fmt: skip
+    assert res["map"]["raw_cosine"] is None and res["cca_components"] == 4
 
 
 def test_retrieval_query_share_follows_the_papers_quarter(encdec):
-    res = evaluate_retrieval(
-        encdec / "model.pt",
-        encdec / "digits.h5",
-        encdec / "r.json",
-        dataset="digits",
-        model="dmf",
-        seed=0,
-        max_queries=10000,
-        device="cpu",
-    )
+    res = evaluate_encdec(
+        encdec / "model.pt", encdec / "digits.h5", encdec / "r.json", dataset="digits",
+        model="dmf", seed=0, **{**EVAL, "retrieval_max_queries": 10000},
+    )  # fmt: skip
     assert res["n_queries"] == round(0.25 * 397)
 
 
@@ -153,13 +190,8 @@ def test_dataset_with_other_modalities_than_the_checkpoint_is_rejected(encdec, t
         params={},
     )
     with pytest.raises(InputError, match="other.h5: attrs/modalities"):
-        evaluate_svm(
-            encdec / "model.pt",
-            other,
-            tmp_path / "s.json",
-            dataset="o",
-            model="dmf",
-            seed=0,
-            svm_c=1.0,
-        )
+        evaluate_encdec(
+            encdec / "model.pt", other, tmp_path / "s.json", dataset="o", model="dmf", seed=0,
+            **EVAL,
+        )  # fmt: skip
     assert not (tmp_path / "s.json").exists()

@@ -161,7 +161,7 @@ def test_finished_workflow_has_nothing_left_to_do(smoke_workflow):
 
 def test_config_edit_reruns_only_the_affected_rules(smoke_workflow, tmp_path):
     cfg = yaml.safe_load((smoke_workflow / "config" / "smoke.yaml").read_text())
-    cfg["dmf"]["epochs"] += 1
+    cfg["dmf"]["max_epochs"] += 1
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(cfg))
     rules = planned_rules(smoke_workflow, "--configfile", str(edited))

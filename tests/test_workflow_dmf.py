@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 import yaml
-from conftest import snakemake
+from conftest import copy_workflow, snakemake
+from test_dmf import write_digit_halves
 
 from mfas_core.data.instances import dataset_instances
 
@@ -32,6 +34,8 @@ def test_every_dmf_run_records_its_setup_and_the_papers_input_conditions(smoke_w
             a, b = m["modalities"]
             assert set(m["test_error"]) == {"both", f"only_{a}", f"only_{b}"}
             assert len(m["history"]) == m["epochs"] and (run / "model.pt").stat().st_size > 0
+            assert 1 <= m["best_epoch"] <= m["epochs"] <= m["max_epochs"]
+            assert m["cd_pretrain"] is True  # the smoke config covers layer-wise pretraining
             bench = smoke_workflow / "results" / "benchmarks" / "dmf_train" / ds / "disc" / model
             assert (bench / "seed0.tsv").exists()
 
@@ -45,20 +49,32 @@ def test_mnist_table_has_every_damage_level_and_the_papers_numbers(smoke_workflo
     assert text.count("| right only |") == 3
 
 
-def test_svm_and_retrieval_tables_cover_mnist_and_mfeat(smoke_workflow):
+def test_every_other_dmf_dataset_gets_its_own_emf_imf_dmf_table(smoke_workflow):
+    text = (smoke_workflow / "results" / "tables" / "dmf_mfeat.md").read_text()
+    assert "| input | EMF (" in text
+    rows = [ln for ln in text.splitlines() if ln.startswith(("| pix", "| fou"))]
+    assert len(rows) == 3 and all(r.rstrip(" |").split("| ")[-1] in MODELS_UPPER for r in rows)
+
+
+MODELS_UPPER = {"EMF", "IMF", "DMF"}
+
+
+def test_svm_and_retrieval_tables_have_codes_and_baselines_for_mnist_and_mfeat(smoke_workflow):
     tables = smoke_workflow / "results" / "tables"
     svm = (tables / "dmf_svm.md").read_text()
     ret = (tables / "dmf_retrieval.md").read_text()
     for text in (svm, ret):
         assert "## mfeat" in text and "## mnist_halves_d0" in text
-        for model in MODELS:
-            assert text.count(f"| {model.upper()} |") == 2
-    assert "| model | left→right | right→left | chance |" in ret
+    assert svm.count("| input | EMF | IMF | DMF | raw inputs | PCA | best code | disc. |") == 2
+    assert ret.count("| direction | EMF | IMF | DMF | CCA | raw cosine | chance | best code |") == 2
+    mfeat = ret.split("## mfeat")[1].split("##")[0]
+    assert "| n/a |" in mfeat  # pix (240) and fou (76) differ in width: no raw cosine
 
 
 def test_encoder_decoder_runs_only_at_the_configured_damage_level(smoke_workflow):
     dmf = smoke_workflow / "results" / "dmf"
-    assert (dmf / "mnist_halves_d0" / "encdec" / "dmf" / "seed0" / "svm.json").exists()
+    assert (dmf / "mnist_halves_d0" / "encdec" / "dmf" / "seed0" / "evaluation.json").exists()
+    assert (dmf / "mnist_halves_d0" / "baselines" / "seed0.json").exists()
     assert not (dmf / "mnist_halves_d50" / "encdec").exists()
 
 
@@ -67,11 +83,40 @@ def test_curves_plot_is_written(smoke_workflow):
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_changing_the_svm_c_reruns_only_the_svm_jobs(smoke_workflow):
+def test_changing_the_svm_c_reruns_only_the_evaluation_jobs(smoke_workflow):
     cfg = smoke_config(smoke_workflow)
     cfg["dmf"]["svm_c"] = 2.0
     (smoke_workflow / "svm_c.yaml").write_text(yaml.safe_dump(cfg))
     out = snakemake(smoke_workflow, "-n", "--quiet", "rules", "--configfile", "svm_c.yaml").stdout
     planned = {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+$", out, re.M)} - {"total"}
-    assert planned >= {"dmf_svm", "dmf_svm_table"}
-    assert not planned & {"dmf_train", "dmf_retrieval", "dmf_table", "prepare_data"}
+    assert planned >= {"dmf_evaluate", "dmf_baselines", "dmf_svm_table", "dmf_retrieval_table"}
+    assert not planned & {"dmf_train", "dmf_table", "prepare_data"}
+
+
+@pytest.fixture(scope="module")
+def byo_workflow(tmp_path_factory):
+    """Every DMF rule on a bring-your-own `kind: hdf5` file: scikit-learn's 8x8 digits as
+    left / right halves, written in the dataset schema (mfas_core.data.schema)."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("byo"))
+    write_digit_halves(workdir / "digit_halves.h5")
+    cfg = yaml.safe_load((workdir / "config" / "smoke.yaml").read_text())
+    cfg["datasets"] = {"digits": {"kind": "hdf5", "path": "digit_halves.h5"}}
+    cfg["search"]["datasets"] = ["digits"]  # not run: only DMF targets are asked for
+    cfg["dmf"]["datasets"] = ["digits"]
+    (workdir / "byo.yaml").write_text(yaml.safe_dump(cfg))
+    targets = [f"results/tables/dmf_{t}.md" for t in ("digits", "svm", "retrieval")]
+    targets.append("results/plots/dmf_curves.png")
+    snakemake(workdir, *targets, "--cores", "2", "--configfile", "byo.yaml", "--resources", "gpu=1")
+    return workdir
+
+
+def test_a_byo_hdf5_dataset_goes_through_every_dmf_rule(byo_workflow):
+    bench = byo_workflow / "results" / "benchmarks"
+    for rule in ("dmf_train", "dmf_evaluate", "dmf_baselines", "dmf_table", "dmf_svm_table",
+                 "dmf_retrieval_table", "dmf_plot_curves"):  # fmt: skip
+        assert any((bench / rule).rglob("*.tsv")), rule
+    tables = byo_workflow / "results" / "tables"
+    assert "| left+right |" in (tables / "dmf_digits.md").read_text()
+    assert "## digits" in (tables / "dmf_svm.md").read_text()
+    ret = (tables / "dmf_retrieval.md").read_text()
+    assert "| left→right |" in ret and "| n/a |" not in ret  # equal widths: raw cosine applies

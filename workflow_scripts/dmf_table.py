@@ -1,5 +1,5 @@
 from mfas_core.io import rule_log
-from mfas_core.report.dmf_tables import write_mnist_table
+from mfas_core.report.dmf_tables import write_dataset_table
 
 with rule_log(snakemake):
-    write_mnist_table(list(snakemake.input.metrics), snakemake.output[0])
+    write_dataset_table(list(snakemake.input.metrics), snakemake.output[0])

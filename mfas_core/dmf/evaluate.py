@@ -1,8 +1,13 @@
-"""Evaluation of joint representations: SVM classification and cross-modal retrieval (DMF §3.2, §4.3).
+"""Evaluation of joint representations: SVM classification and cross-modal retrieval (DMF §3.2,
+§4.2-4.4), and the baselines beside them.
 
-Both read an encoder-decoder checkpoint from `mfas_core.dmf.train_dmf`, encode the dataset's
-pairs under the paper's input conditions (both modalities, or one with the other zeroed) and
-score the top joint representation with scikit-learn.
+`evaluate_encdec` (rule dmf_evaluate) reads an encoder-decoder checkpoint, encodes the
+dataset's pairs under the paper's input conditions (both modalities, or one with the other
+zeroed) and scores the joint code with an SVM and by cross-modal retrieval. `evaluate_baselines`
+(rule dmf_baselines) scores the raw inputs the same way: SVM on the raw concatenation and on
+its PCA with the code's dimension; retrieval by CCA between the modalities and by raw cosine
+(only where both modalities have the same width). Both draw the same samples
+(`evaluation_samples`) from the seed, so every number of a table row sees the same pairs.
 """
 
 from __future__ import annotations
@@ -10,14 +15,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from sklearn.cross_decomposition import CCA
+from sklearn.decomposition import PCA
 from sklearn.metrics import average_precision_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
-from tqdm import tqdm
 
 from mfas_core.dmf.nets import load_net
 from mfas_core.dmf.pairs import load_pairs
+from mfas_core.dmf.settings import EvalSettings
 from mfas_core.dmf.train import encode, input_conditions
 from mfas_core.io import InputError, pick_device, set_seed, set_threads, write_json
 
@@ -68,30 +75,67 @@ def chance_map(query_labels: np.ndarray, item_labels: np.ndarray) -> float:
     return float(np.mean([share[k] for k in query_labels]))
 
 
-def _encoded(net, pairs, modalities, device) -> dict[str, np.ndarray]:
-    x, y, _ = pairs
+def evaluation_samples(n_train: int, n_test: int, seed: int, settings: EvalSettings) -> dict:
+    """Indices every evaluation of a (dataset, seed) shares.
+
+    svm: the SVM's training pairs (a seeded subset of at most `svm_max_train`); queries /
+    items: the test split shuffled, the first `query_fraction` (at most
+    `retrieval_max_queries`) are queries, the rest the retrieval set (the paper's 25 % / 75 %).
+    """
+    rng = np.random.RandomState(seed)
+    svm = np.sort(rng.permutation(n_train)[: settings.svm_max_train])
+    order = np.random.RandomState(seed + 1).permutation(n_test)
+    n_q = min(settings.retrieval_max_queries, max(1, int(round(settings.query_fraction * n_test))))
+    return {"svm": svm, "queries": order[:n_q], "items": order[n_q:]}
+
+
+def _svm(settings: EvalSettings, seed: int, train_x, train_y, test_x, test_y) -> float:
+    return svm_accuracy(
+        train_x, train_y, test_x, test_y, c=settings.svm_c, kernel=settings.svm_kernel,
+        max_train=len(train_x), seed=seed,
+    )  # fmt: skip
+
+
+def _retrieval(a: np.ndarray, b: np.ndarray, labels, idx, mods, centres=None) -> dict:
+    """mAP both ways: queries from modality a's codes against items from b's, and back.
+
+    `centres` (one mean vector per side, from training pairs) are subtracted first: sigmoid
+    codes all lie in (0, 1)^d, where the cosine is dominated by their common mean direction.
+    """
+    if centres is not None:
+        a, b = a - centres[0], b - centres[1]
+    q, r = idx["queries"], idx["items"]
     return {
-        cond: encode(net, a, b, device)
-        for cond, (a, b) in input_conditions(x, y, modalities).items()
+        f"{mods[0]}2{mods[1]}": mean_average_precision(a[q], labels[q], b[r], labels[r]),
+        f"{mods[1]}2{mods[0]}": mean_average_precision(b[q], labels[q], a[r], labels[r]),
     }
 
 
-def _load(model_path, data_path, device, threads, seed):
-    set_threads(threads)
+def _load_data(data_path, seed, settings, scaler=None):
+    set_threads(settings.threads)
     set_seed(seed)
-    net, ckpt = load_net(model_path)
-    data, info = load_pairs(data_path, scaler=ckpt["scaler"])
-    if info["modalities"] != ckpt["modalities"]:
-        raise InputError(
-            data_path,
-            "attrs/modalities",
-            f"{info['modalities']} differ from the checkpoint's {ckpt['modalities']}",
-        )
-    dev = pick_device(device)
-    return net.to(dev), data, info["modalities"], dev
+    data, info = load_pairs(data_path, scaler=scaler)
+    x, y, labels = data["test"]
+    if len(labels) < 2:
+        raise InputError(data_path, "test/labels", "too few test pairs for a retrieval set")
+    idx = evaluation_samples(len(data["train"][2]), len(labels), seed, settings)
+    return data, info, idx
 
 
-def evaluate_svm(
+def _header(dataset, seed, mods, idx, settings, data) -> dict:
+    return {
+        "dataset": dataset,
+        "seed": seed,
+        "modalities": mods,
+        "svm": {"c": settings.svm_c, "kernel": settings.svm_kernel, "n_train": len(idx["svm"])},
+        "n_test": int(len(data["test"][2])),
+        "n_queries": int(len(idx["queries"])),
+        "n_items": int(len(idx["items"])),
+        "chance_map": chance_map(data["test"][2][idx["queries"]], data["test"][2][idx["items"]]),
+    }
+
+
+def evaluate_encdec(
     model_path: str | Path,
     data_path: str | Path,
     out_path: str | Path,
@@ -99,93 +143,95 @@ def evaluate_svm(
     dataset: str,
     model: str,
     seed: int,
-    svm_c: float,
-    svm_kernel: str = "rbf",
-    svm_max_train: int = 10000,
-    device: str = "auto",
-    threads: int | None = None,
+    **params,
 ) -> dict:
-    """SVM test accuracy on joint representations (rule dmf_svm), one SVM per input condition.
+    """SVM accuracy and retrieval mAP of one encoder-decoder's joint code (rule dmf_evaluate).
 
-    For each condition (both modalities, or one alone with the other zeroed) the SVM is fit on
-    training-split representations encoded under that condition and tested on the test split
-    under the same condition (the paper's unimodal-input protocol, §4.2).
+    SVM: one per input condition (both modalities, or one alone with the other zeroed), fit on
+    training pairs encoded under that condition and tested on the test split under the same
+    condition (the paper's unimodal-input protocol, §4.2). Retrieval: a query is encoded from
+    one modality alone, the retrieval set from the other alone, ranked by cosine similarity of
+    the codes centred by their training mean (per condition); an item is relevant when its
+    label matches (paper Table 2 protocol).
     """
-    net, data, mods, dev = _load(model_path, data_path, device, threads, seed)
-    n = len(data["train"][2])
-    if n > svm_max_train:  # encode only what the SVM will see
-        keep = np.random.RandomState(seed).permutation(n)[:svm_max_train]
-        data["train"] = tuple(a[keep] for a in data["train"])
-    train, test = _encoded(net, data["train"], mods, dev), _encoded(net, data["test"], mods, dev)
-    acc = {}
-    for cond in tqdm(train, desc="svm"):
-        acc[cond] = svm_accuracy(
-            train[cond],
-            data["train"][2],
-            test[cond],
-            data["test"][2],
-            c=svm_c,
-            kernel=svm_kernel,
-            max_train=svm_max_train,
-            seed=seed,
+    settings = EvalSettings.from_params(**params)
+    net, ckpt = load_net(model_path)
+    data, info, idx = _load_data(data_path, seed, settings, scaler=ckpt["scaler"])
+    mods = info["modalities"]
+    if mods != ckpt["modalities"]:
+        raise InputError(
+            data_path,
+            "attrs/modalities",
+            f"{mods} differ from the checkpoint's {ckpt['modalities']}",
         )
+    dev = pick_device(settings.device)
+    net = net.to(dev)
+    tx, ty, tlab = data["test"]
+    trx, try_, trlab = (a[idx["svm"]] for a in data["train"])
+    test = {c: encode(net, a, b, dev) for c, (a, b) in input_conditions(tx, ty, mods).items()}
+    acc, train = {}, {}
+    for cond, (a, b) in input_conditions(trx, try_, mods).items():
+        train[cond] = encode(net, a, b, dev)
+        acc[cond] = _svm(settings, seed, train[cond], trlab, test[cond], tlab)
+    only = [f"only_{m}" for m in mods]
+    centres = [train[c].mean(0) for c in only]
     out = {
-        "dataset": dataset,
+        **_header(dataset, seed, mods, idx, settings, data),
         "model": model,
-        "seed": seed,
-        "modalities": mods,
-        "svm": {"c": svm_c, "kernel": svm_kernel, "n_train": int(len(data["train"][2]))},
+        "code_dim": int(net.nodes[net.top]),
         "accuracy": acc,
+        "map": _retrieval(test[only[0]], test[only[1]], tlab, idx, mods, centres),
     }
     write_json(out_path, out)
     return out
 
 
-def evaluate_retrieval(
-    model_path: str | Path,
+def evaluate_baselines(
     data_path: str | Path,
     out_path: str | Path,
     *,
     dataset: str,
-    model: str,
     seed: int,
-    max_queries: int = 2000,
-    query_fraction: float = 0.25,
-    device: str = "auto",
-    threads: int | None = None,
+    code_dim: int,
+    **params,
 ) -> dict:
-    """Cross-modal retrieval mAP in both directions (rule dmf_retrieval; paper Table 2 protocol).
+    """The raw-input baselines of a (dataset, seed), on the samples `evaluate_encdec` uses.
 
-    The test split is shuffled (seeded): the first `query_fraction` (at most `max_queries`) are
-    queries, the rest the retrieval set, as the paper's 25 % / 75 % split. A query is encoded from
-    one modality alone (the other zeroed); the retrieval set from the other modality alone;
-    items are ranked by cosine similarity and an item is relevant when its label matches.
+    SVM per input condition on the raw concatenation (the absent modality zeroed) and on its
+    PCA with `code_dim` components (fit on the SVM's training pairs). Retrieval: CCA between
+    the two modalities (`cca_components`, fit on the same training pairs; queries and items
+    projected into the shared space, cosine ranking), and cosine between the raw modalities
+    (each centred by its training mean, as the codes are) where both have the same width (None otherwise: cosine across different spaces means
+    nothing).
     """
-    net, data, mods, dev = _load(model_path, data_path, device, threads, seed)
-    x, y, labels = data["test"]
-    order = np.random.RandomState(seed).permutation(len(labels))
-    n_q = min(max_queries, max(1, int(round(query_fraction * len(labels)))))
-    q_idx, r_idx = order[:n_q], order[n_q:]
-    if len(r_idx) == 0:
-        raise InputError(data_path, "test/labels", "too few test pairs for a retrieval set")
-    only = {
-        mods[0]: encode(net, x, np.zeros_like(y), dev),
-        mods[1]: encode(net, np.zeros_like(x), y, dev),
-    }
-    result = {}
-    for src, dst in ((mods[0], mods[1]), (mods[1], mods[0])):
-        result[f"{src}2{dst}"] = mean_average_precision(
-            only[src][q_idx], labels[q_idx], only[dst][r_idx], labels[r_idx]
+    settings = EvalSettings.from_params(**params)
+    data, info, idx = _load_data(data_path, seed, settings)
+    mods = info["modalities"]
+    tx, ty, tlab = data["test"]
+    trx, try_, trlab = (a[idx["svm"]] for a in data["train"])
+    raw, pca_acc = {}, {}
+    n_pca = int(min(code_dim, trx.shape[1] + try_.shape[1], len(trlab)))
+    for cond, (a, b) in input_conditions(trx, try_, mods).items():
+        train_in = np.hstack([a, b])
+        test_in = np.hstack(input_conditions(tx, ty, mods)[cond])
+        raw[cond] = _svm(settings, seed, train_in, trlab, test_in, tlab)
+        pca = PCA(n_components=n_pca, random_state=seed).fit(train_in)
+        pca_acc[cond] = _svm(
+            settings, seed, pca.transform(train_in), trlab, pca.transform(test_in), tlab
         )
+    n_cca = int(min(settings.cca_components, trx.shape[1], try_.shape[1], len(trlab) - 1))
+    cca = CCA(n_components=n_cca, max_iter=1000).fit(trx, try_)
+    ca, cb = cca.transform(tx, ty)
+    cosine = None
+    if tx.shape[1] == ty.shape[1]:
+        cosine = _retrieval(tx, ty, tlab, idx, mods, (trx.mean(0), try_.mean(0)))
     out = {
-        "dataset": dataset,
-        "model": model,
-        "seed": seed,
-        "modalities": mods,
-        "n_queries": int(n_q),
-        "n_items": int(len(r_idx)),
-        "map": result,
-        "chance_map": chance_map(labels[q_idx], labels[r_idx]),
+        **_header(dataset, seed, mods, idx, settings, data),
+        "code_dim": int(code_dim),
+        "pca_components": n_pca,
+        "cca_components": n_cca,
+        "accuracy": {"raw": raw, "pca": pca_acc},
+        "map": {"cca": _retrieval(ca, cb, tlab, idx, mods), "raw_cosine": cosine},
     }
     write_json(out_path, out)
     return out

@@ -65,6 +65,26 @@ def graph_spec(
     return nodes, edges
 
 
+# Input width the paper's modality pathway [392, 512, 128] was sized for (MNIST halves, §4.1).
+PAPER_INPUT = 392
+
+
+def pathway_sizes(
+    in_sizes: tuple[int, int], modality_sizes, shared_sizes
+) -> tuple[list[int], list[int]]:
+    """Modality and shared widths for a dataset's input sizes.
+
+    The configured modality widths are the paper's for 392-pixel halves; when the larger input
+    is narrower (e.g. mfeat's 240 / 76 features), they are scaled by max(in_sizes) / 392
+    (rounded, at least the joint code's width) so the pathway does not blow a small input up
+    several-fold. Shared widths stay as configured (they set the joint code).
+    """
+    ratio = min(1.0, max(int(s) for s in in_sizes) / PAPER_INPUT)
+    floor = int(shared_sizes[-1])
+    mods = [max(floor, int(round(w * ratio))) if ratio < 1 else int(w) for w in modality_sizes]
+    return mods, [int(w) for w in shared_sizes]
+
+
 class FusionNet(nn.Module):
     """EMF / IMF / DMF encoder with an optional classifier and an optional mirrored decoder."""
 

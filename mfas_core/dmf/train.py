@@ -12,9 +12,10 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from mfas_core.dmf.nets import FusionNet, build_net, count_parameters
+from mfas_core.dmf.cd import pretrain_cd
+from mfas_core.dmf.nets import FusionNet, build_net, count_parameters, pathway_sizes
 from mfas_core.dmf.pairs import load_pairs
-from mfas_core.dmf.pretrain import pretrain_rbm
+from mfas_core.dmf.settings import DMFSettings
 from mfas_core.io import atomic_path, pick_device, set_seed, set_threads, write_json
 
 
@@ -82,41 +83,75 @@ def _drop_modality(xb, yb, p: float, gen: torch.Generator):
     return xb * keep_x, yb * keep_y
 
 
+def _val_subset(data: dict, n: int, seed: int):
+    """A seeded subset (at most n pairs) of the validation split, or None if it is empty."""
+    x, y, labels = data["val"]
+    if len(labels) == 0:
+        return None
+    keep = np.sort(np.random.RandomState(seed).permutation(len(labels))[: max(1, n)])
+    return x[keep], y[keep], labels[keep]
+
+
+@torch.no_grad()
+def reconstruction_loss(net: FusionNet, x, y, modalities, device, batch_size: int = 2048):
+    """Mean reconstruction loss (BCE, summed over both modalities) over the three input
+    conditions (both, each alone): the encoder-decoder's label-free validation score."""
+    net.eval()
+    total = []
+    for a, b in input_conditions(x, y, modalities).values():
+        losses = []
+        for i in range(0, len(x), batch_size):
+            xa, yb = (
+                torch.from_numpy(a[i : i + batch_size]),
+                torch.from_numpy(b[i : i + batch_size]),
+            )
+            tx = torch.from_numpy(x[i : i + batch_size]).to(device)
+            ty = torch.from_numpy(y[i : i + batch_size]).to(device)
+            rx, ry = net.decode(net.encode(xa.to(device), yb.to(device)))
+            loss = F.binary_cross_entropy(rx, tx, reduction="sum") / tx.shape[1]
+            loss += F.binary_cross_entropy(ry, ty, reduction="sum") / ty.shape[1]
+            losses.append(float(loss))
+        total.append(sum(losses) / max(len(x), 1))
+    return float(np.mean(total))
+
+
 def fit(
     net: FusionNet,
     data: dict,
     modalities: list[str],
+    settings: DMFSettings,
     *,
     variant: str,
     seed: int,
-    epochs: int,
-    batch_size: int,
+    max_epochs: int,
     lr: float,
-    weight_decay: float,
-    modality_dropout: float,
     device,
-) -> list[dict]:
-    """Train `net` with Adam; return the per-epoch history (paper Fig. 4 curves).
+) -> tuple[list[dict], int]:
+    """Train `net` with Adam until validation stops improving; keep the best-validation weights.
 
-    disc: cross-entropy on both modalities; every epoch records the mean training loss and the
-    test accuracy with both modalities. encdec: no labels; reconstruct both inputs (binary
-    cross-entropy, mean per modality) from inputs where one modality is zeroed with probability
-    `modality_dropout`.
+    disc: cross-entropy on both modalities; validation score = accuracy on both modalities.
+    encdec: no labels; reconstruct both inputs (binary cross-entropy, mean per modality) from
+    inputs where one modality is zeroed with probability `modality_dropout`; validation score
+    = `reconstruction_loss` (lower is better). Training stops after `patience` epochs without
+    a better validation score or at `max_epochs`; the weights of the best epoch are restored.
+    Every epoch records the training loss, the validation score and, for disc, the test
+    accuracy (for the curves plot only: test numbers never choose). Returns (history, best).
     """
     x, y, labels = (torch.from_numpy(a) for a in data["train"])
     tx, ty, tlab = data["test"]
+    val = _val_subset(data, settings.val_max, seed)
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
-    history = []
-    for epoch in tqdm(range(1, epochs + 1), desc=f"{net.hparams['model']} {variant}"):
+    opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=settings.weight_decay)
+    history, best, best_score, best_state = [], 0, -math.inf, None
+    for epoch in tqdm(range(1, max_epochs + 1), desc=f"{net.hparams['model']} {variant}"):
         net.train()
         total, count = 0.0, 0
-        for idx in _batches(len(x), batch_size, gen):
+        for idx in _batches(len(x), settings.batch_size, gen):
             xb, yb = x[idx].to(device), y[idx].to(device)
             if variant == "disc":
                 loss = F.cross_entropy(net(xb, yb), labels[idx].to(device))
             else:
-                ix, iy = _drop_modality(xb, yb, modality_dropout, gen)
+                ix, iy = _drop_modality(xb, yb, settings.modality_dropout, gen)
                 rx, ry = net.decode(net.encode(ix, iy))
                 loss = F.binary_cross_entropy(rx, xb) + F.binary_cross_entropy(ry, yb)
             opt.zero_grad(set_to_none=True)
@@ -125,11 +160,26 @@ def fit(
             total += float(loss.detach()) * len(idx)
             count += len(idx)
         row = {"epoch": epoch, "train_loss": total / max(count, 1)}
+        if val is None:  # no validation split: the last epoch is kept
+            score = float(epoch)
+        elif variant == "disc":
+            row["val_acc"] = float(np.mean(predict(net, val[0], val[1], device) == val[2]))
+            score = row["val_acc"]
+        else:
+            row["val_loss"] = reconstruction_loss(net, val[0], val[1], modalities, device)
+            score = -row["val_loss"]
         if variant == "disc":
             row["test_acc"] = float(np.mean(predict(net, tx, ty, device) == tlab))
         history.append(row)
         tqdm.write(f"epoch {epoch}: {row}", file=sys.stderr)
-    return history
+        if score > best_score:
+            best, best_score = epoch, score
+            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        elif epoch - best >= settings.patience:
+            break
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    return history, best
 
 
 def train_dmf(
@@ -141,54 +191,41 @@ def train_dmf(
     variant: str,
     model: str,
     seed: int,
-    modality_sizes: list[int],
-    shared_sizes: list[int],
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    min_steps: int = 0,
-    weight_decay: float = 0.0,
-    max_train: int = 0,
-    rbm_pretrain: bool = False,
-    rbm_epochs: int = 5,
-    modality_dropout: float = 0.0,
     damage: float | None = None,
-    device: str = "auto",
-    threads: int | None = None,
+    **params,
 ) -> dict:
     """Train one EMF/IMF/DMF network (rule dmf_train); write its checkpoint and metrics.
 
+    `params` are the `dmf` config section's training keys (`DMFSettings.from_params`).
     metrics.json: dataset, damage, variant, model, seed, parameter counts, seconds, history,
-    and for disc the test error (%) with both modalities and with each alone (paper Table 1).
-    The checkpoint holds the constructor arguments, weights and input scaler (see `load_net`).
-    Small training sets get more epochs: at least `min_steps` optimiser steps in all.
+    the best-validation epoch whose weights are saved and, for disc, the test error (%) at that
+    checkpoint with both modalities and with each alone (paper Table 1). The checkpoint holds
+    the constructor arguments, weights and input scaler (see `load_net`). Small training sets
+    get a higher epoch cap: at least `min_steps` optimiser steps are allowed.
     """
-    set_threads(threads)
+    settings = DMFSettings.from_params(**params)
+    per = settings.for_variant(variant)
+    set_threads(settings.threads)
     set_seed(seed)
-    dev = pick_device(device)
-    data, info = load_pairs(data_path, max_train=max_train, seed=seed)
+    dev = pick_device(settings.device)
+    data, info = load_pairs(data_path, max_train=per["max_train"], seed=seed)
     mods = info["modalities"]
     in_sizes = (data["train"][0].shape[1], data["train"][1].shape[1])
-    net = build_net(model, variant, in_sizes, len(info["classes"]), modality_sizes, shared_sizes)
-    steps_per_epoch = math.ceil(len(data["train"][2]) / batch_size)
-    epochs = max(int(epochs), math.ceil(min_steps / steps_per_epoch))
-    start = time.time()
-    if rbm_pretrain:
-        pretrain_rbm(net, data["train"][0], data["train"][1], rbm_epochs, seed, batch_size)
-    net.to(dev)
-    history = fit(
-        net,
-        data,
-        mods,
-        variant=variant,
-        seed=seed,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        modality_dropout=modality_dropout,
-        device=dev,
+    modality_sizes, shared_sizes = pathway_sizes(
+        in_sizes, settings.modality_sizes, settings.shared_sizes
     )
+    net = build_net(model, variant, in_sizes, len(info["classes"]), modality_sizes, shared_sizes)
+    steps_per_epoch = math.ceil(len(data["train"][2]) / settings.batch_size)
+    max_epochs = max(int(per["max_epochs"]), math.ceil(settings.min_steps / steps_per_epoch))
+    start = time.time()
+    cd_error = None
+    if per["cd"]:
+        cd_error = pretrain_cd(net, data["train"][0], data["train"][1], settings.cd, seed)
+    net.to(dev)
+    history, best = fit(
+        net, data, mods, settings, variant=variant, seed=seed, max_epochs=max_epochs,
+        lr=per["lr"], device=dev,
+    )  # fmt: skip
     metrics = {
         "dataset": dataset,
         "damage": damage,
@@ -196,16 +233,24 @@ def train_dmf(
         "model": model,
         "seed": seed,
         "modalities": mods,
+        "in_sizes": list(in_sizes),
         "n_train": int(len(data["train"][2])),
+        "n_val": int(len(data["val"][2])),
         "n_test": int(len(data["test"][2])),
         "n_params": count_parameters(net),
         "n_params_all": count_parameters(net, "all"),
-        "rbm_pretrain": bool(rbm_pretrain),
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "weight_decay": weight_decay,
-        "modality_dropout": modality_dropout if variant == "encdec" else 0.0,
+        "cd_pretrain": per["cd"],
+        "cd_k": settings.cd_k,
+        "cd_epochs": settings.cd_epochs,
+        "cd_error": cd_error,
+        "max_epochs": max_epochs,
+        "epochs": len(history),
+        "best_epoch": best,
+        "patience": settings.patience,
+        "batch_size": settings.batch_size,
+        "lr": per["lr"],
+        "weight_decay": settings.weight_decay,
+        "modality_dropout": settings.modality_dropout if variant == "encdec" else 0.0,
         "modality_sizes": list(modality_sizes),
         "shared_sizes": list(shared_sizes),
         "seconds": round(time.time() - start, 2),

@@ -1,8 +1,8 @@
-from mfas_core.dmf.evaluate import evaluate_svm
+from mfas_core.dmf.evaluate import evaluate_encdec
 from mfas_core.io import rule_log
 
 with rule_log(snakemake):
-    evaluate_svm(
+    evaluate_encdec(
         snakemake.input.model,
         snakemake.input.data,
         snakemake.output[0],

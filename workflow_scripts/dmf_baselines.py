@@ -1,9 +1,8 @@
-from mfas_core.dmf.evaluate import evaluate_retrieval
+from mfas_core.dmf.evaluate import evaluate_baselines
 from mfas_core.io import rule_log
 
 with rule_log(snakemake):
-    evaluate_retrieval(
-        snakemake.input.model,
+    evaluate_baselines(
         snakemake.input.data,
         snakemake.output[0],
         threads=snakemake.threads,
