@@ -1,6 +1,6 @@
 """One GPU per job: a slot allocator for local runs under `--resources gpu=N`.
 
-Snakemake's `gpu` resource is only a counter (REFERENCE §4): with `--resources gpu=4` four
+Snakemake's `gpu` resource is only a counter (docs/SOURCES.md, Snakemake): with `--resources gpu=4` four
 training jobs run at once, but nothing tells them which device to use. Each job therefore
 claims a slot itself: one lock file per GPU (`<lock_dir>/gpu<i>.lock`), taken with a
 non-blocking `fcntl.flock`. The kernel drops the lock when the holder exits, also when it is

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-# Readers and writers of the HDF5 cache must never collide on file locks (REFERENCE §4).
+# Readers and writers of the HDF5 cache must never collide on file locks (docs/SOURCES.md).
 os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 
 
@@ -127,7 +127,7 @@ def set_seed(seed: int) -> None:
 def pick_device(preference: str = "auto"):
     """The torch device a training job should use, also named in the rule's log (stderr).
 
-    Snakemake's `gpu` resource is only a counter (REFERENCE §4): the job picks the device.
+    Snakemake's `gpu` resource is only a counter (docs/SOURCES.md): the job picks the device.
     rule_log has already narrowed CUDA_VISIBLE_DEVICES to the job's GPU slot (mfas_core.gpu),
     or SLURM has. With `auto`, use the visible CUDA device with the most free memory, else the
     CPU; `cuda` without a visible device is an error.

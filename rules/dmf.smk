@@ -56,6 +56,8 @@ rule dmf_evaluate:
     benchmark:
         "results/benchmarks/dmf_evaluate/{dataset}/{model}/seed{seed}.tsv"
     threads: 1
+    resources:
+        gpu=GPU,
     params:
         **dmf_eval_params(),
         dataset=lambda wc: wc.dataset,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-WORKFLOW_FILES = ("Snakefile", "rules", "workflow_scripts", "config", "profiles")
+WORKFLOW_FILES = ("Snakefile", "rules", "workflow_scripts", "config", "profiles", "report")
 
 
 def copy_workflow(dest: Path) -> Path:

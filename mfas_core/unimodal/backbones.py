@@ -1,6 +1,6 @@
 """Unimodal backbones whose per-block outputs (taps) are MFAS's searchable features.
 
-Conv backbone (images, spectrograms; REFERENCE §1): blocks of bias-free conv + BatchNorm + ReLU
+Conv backbone (images, spectrograms; docs/SOURCES.md, backbones): blocks of bias-free conv + BatchNorm + ReLU
 + 2x2 max-pool, channels C, 2C, 4C, ...; the first conv is 5x5, the rest 3x3. Each block's
 output, global-average-pooled over space, is one tap. MLP backbone (vectors): Linear + ReLU
 layers, each layer's output is a tap. A linear head on the last tap gives the logits.
