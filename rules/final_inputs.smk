@@ -41,9 +41,14 @@ def final_methods(dataset):
 
 
 def final_mfas_metrics(wildcards):
+    return final_mfas_files(wildcards.dataset)
+
+
+def final_mfas_files(dataset):
+    """metrics.json of every final_train job of a dataset."""
     return expand(
         FINAL_MFAS,
-        dataset=wildcards.dataset,
+        dataset=dataset,
         search_seed=SEARCH_CFG["seeds"],
         rank=range(1, FINAL["top"] + 1),
         seed=FINAL["seeds"],

@@ -119,6 +119,13 @@ rule tabulate_search:
             if SEARCH_CFG["random_search"]
             else []
         ),
+        # Final training of each search's top architectures (rules/final.smk), when configured.
+        final=lambda wc: [
+            p
+            for d in SEARCH_DATASETS
+            if d in FINAL_DATASETS
+            for p in final_mfas_files(d)
+        ],
     output:
         table=report(
             "results/tables/search.md",

@@ -205,3 +205,18 @@ def test_whole_final_stage_runs_on_multi_label_mmimdb_data(tmp_path):
     frame = pd.read_csv(work / "results/tables/final_mm.tsv", sep="\t")
     assert frame["test_macro_f1_mean"].notna().all()
     assert list(frame["method"][:2]) == ["unimodal_image", "unimodal_text"]
+
+
+def test_search_table_shows_each_top_architecture_after_final_training(smoke_workflow):
+    text = (smoke_workflow / "results/tables/search.md").read_text()
+    section = text.split("## The top architectures after final training", 1)[1]
+    for path in (smoke_workflow / "results/final").rglob("mfas/**/metrics.json"):
+        m = json.loads(path.read_text())
+        row = next(
+            ln
+            for ln in section.splitlines()
+            if ln.startswith(f"| {m['dataset']} | {m['search_seed']} | {m['rank']}")
+        )
+        assert f"`{m['architecture']}`" in row
+        assert f"| {m['val']:.4f} | {m['test']:.4f} | 1 |" in row  # smoke: one training seed
+    assert section.count("★") == len(SMOKE_DATASETS)  # one MFAS top 1 per search

@@ -72,7 +72,8 @@ def test_final_width_reruns_final_training_and_its_tables_only(smoke_workflow, t
         smoke_workflow, tmp_path, {"final": {"width": config["final"]["width"] + 8}}
     )
     assert jobs, "editing final.width plans nothing"
-    assert all("final" in rule for rule in jobs), jobs
+    # search.md shows the top architectures' final-training scores, so it follows them.
+    assert all("final" in rule or rule == "tabulate_search" for rule in jobs), jobs
 
 
 def test_config_about_one_dataset_prepares_only_that_dataset(tmp_path):

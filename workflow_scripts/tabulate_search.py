@@ -9,5 +9,6 @@ with rule_log(snakemake):
         list(snakemake.input.levels),
         list(snakemake.input.random),
         snakemake.output.table,
+        final_metrics=list(snakemake.input.final),
         **snakemake.params,
     )

@@ -23,6 +23,7 @@ from mfas_core.models.finetune import FinetuneNet
 from mfas_core.models.mfas_net import MFASNet
 from mfas_core.search.space import text_to_arch
 from mfas_core.training import FitResult, FitSettings, fit, n_parameters, predict, score
+from mfas_core.unimodal.features import FeatureStore
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,10 @@ def run_final_train(
     if cfg.finetune_epochs > 0:
         if not (data and backbones and modalities and backbone_specs):
             raise ConfigError("final.finetune_epochs > 0 needs the raw data and backbones")
+        # Phase 1 learned on the cached taps; phase 2 stacks the fusion net on the live
+        # backbones, so the cache must come from exactly these weights and this data.
+        for cache, backbone in zip(features, backbones, strict=True):
+            FeatureStore(cache).verify(backbone, data)
         model, res2, (x_te, y_te) = finetune(
             net, data, backbones, modalities=modalities, backbone_specs=backbone_specs,
             fit_settings=cfg.phase2(s), device=dev,

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mfas_core.io import write_text
+from mfas_core.report.final_tables import top_k_test_scores
 from mfas_core.report.paper import PAPER_SEARCH_TABLE1, PAPER_UNIMODAL
 
 _PATH = re.compile(r"search/(?P<dataset>[^/]+)/seed(?P<seed>\d+)/")
@@ -101,6 +102,7 @@ def search_table(
     *,
     top_k: int,
     setup: dict,
+    final_metrics: list[str] | None = None,
 ) -> str:
     """Write results/tables/search.md: per dataset, MFAS vs random search over seeds.
 
@@ -109,6 +111,8 @@ def search_table(
     (bootstrap interval of the difference, paired t-test, sign test) with a plain verdict.
     level_tsvs: every level's candidates.tsv (counts the architectures MFAS trained).
     random_tsvs may be empty (random_search: false) - then only MFAS is shown.
+    final_metrics: the final-training metrics.json files of the top architectures (rule
+    final_train); when given, a last section shows their scores after final training.
     """
     trained: dict[tuple[str, int], int] = {}
     level_one: dict[str, int] = {}
@@ -211,10 +215,37 @@ def search_table(
         "processes. Both methods train with the same epochs and settings.",
         "",
     ]
+    if final_metrics:
+        lines += final_section(final_metrics)
     text = "\n".join(lines)
     Path(out_md).parent.mkdir(parents=True, exist_ok=True)
     write_text(out_md, text)
     return text
+
+
+def final_section(metrics_paths: list[str]) -> list[str]:
+    """Lines of search.md's last section: each top-k architecture after final training, its
+    search, final validation and test scores (means over training seeds), MFAS top 1 marked.
+    Top 1 is chosen on validation alone (mfas_core.final.select)."""
+    scores = top_k_test_scores(metrics_paths)
+    lines = [
+        "## The top architectures after final training",
+        "",
+        "Each search's top architectures trained to the end (rules final_train; "
+        "`results/tables/final_<dataset>.md` compares them with the baselines). Scores are "
+        "means over the training seeds; ★ marks MFAS top 1, the best by final *validation* "
+        "score (the test split chooses nothing).",
+        "",
+        "| dataset | search seed | rank | architecture | search val | final val | final test | seeds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in scores.itertuples():
+        star = " ★" if r.top1 else ""
+        lines.append(
+            f"| {r.dataset} | {r.search_seed} | {r.rank}{star} | `{r.architecture}` "
+            f"| {r.search_val:.4f} | {r.val:.4f} | {r.test:.4f} | {r.seeds} |"
+        )
+    return lines + [""]
 
 
 def unimodal_table(metrics_paths: list[str], out: str) -> str:
