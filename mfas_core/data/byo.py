@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mfas_core.data.avmnist import KIND as AVMNIST
 from mfas_core.data.kinds import DatasetKind
 from mfas_core.data.schema import SPLITS, read_split, validate_dataset
 from mfas_core.io import InputError
@@ -206,16 +207,14 @@ def load_mmimdb(spec: dict, seed: int) -> dict:
 # The bring-your-own kinds: each needs `path`.
 KINDS = (
     DatasetKind(name="hdf5", build=load_hdf5, required=("path",)),
+    # The original AV-MNIST folder: the same modalities, backbones and storage as ours.
     DatasetKind(
         name="avmnist_npy",
         build=load_avmnist_npy,
-        modalities=("audio", "image"),
-        backbones={
-            "audio": {"type": "conv", "blocks": 5, "channels": 3},
-            "image": {"type": "conv", "blocks": 3, "channels": 3},
-        },
+        modalities=AVMNIST.modalities,
+        backbones=AVMNIST.backbones,
         required=("path",),
-        half_precision=frozenset({"audio"}),
+        half_precision=AVMNIST.half_precision,
     ),
     DatasetKind(
         name="mmimdb",
