@@ -18,12 +18,21 @@ FINAL_SETTINGS = {
         "lrtf_rank",
     )
 }
-FINAL_DATASETS = [g for d in FINAL["datasets"] for g in instances_of(d, DATASETS)]
-if set(FINAL_DATASETS) - set(SEARCH_DATASETS):
-    raise ConfigError(
-        f"final.datasets: {sorted(set(FINAL_DATASETS) - set(SEARCH_DATASETS))} "
-        "are not in search.datasets (final training needs their topk.tsv)"
-    )
+# Final training needs a search's topk.tsv: of `final.datasets`, the searched ones. A user's
+# config is merged over config/config.yaml, so a config that searches only its own dataset
+# still inherits the default's final.datasets; those entries are skipped, not an error.
+_FINAL_NAMED = {
+    g
+    for d in FINAL["datasets"]
+    if d in DATASETS or any(v["group"] == d for v in DATASETS.values())
+    for g in instances_of(d, DATASETS)
+}
+FINAL_DATASETS = [d for d in SEARCH_DATASETS if d in _FINAL_NAMED]
+for _name in FINAL["datasets"]:
+    if _name not in DATASETS and not any(
+        v["group"] == _name for v in DATASETS.values()
+    ):
+        raise ConfigError(f"config: final.datasets: {_name!r} is not under `datasets`")
 FINAL_MFAS = "results/final/{dataset}/mfas/search{search_seed}/rank{rank}/seed{seed}/metrics.json"
 FINAL_BASELINE = "results/final/{dataset}/baselines/{method}/seed{seed}/metrics.json"
 
