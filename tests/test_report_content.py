@@ -37,7 +37,8 @@ def metrics(seed_shift: float = 0.0) -> list[dict]:
                     "n_params_all": {"emf": 110, "imf": 210, "dmf": 310}[model],
                     "n_train": 1000, "epochs": 2, "lr": 0.001, "batch_size": 64,
                     "weight_decay": 0.0, "modality_sizes": [64], "shared_sizes": [32, 16],
-                    "rbm_pretrain": False,
+                    "cd_pretrain": False, "cd_k": 1, "cd_epochs": 1,
+                    "max_epochs": 4, "best_epoch": 2, "patience": 1,
                 }
             )  # fmt: skip
     return rows

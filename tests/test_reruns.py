@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import yaml
 from conftest import copy_workflow, snakemake
 
@@ -59,18 +58,14 @@ def test_backbone_channels_rerun_that_backbone_and_downstream_never_prepare_data
 
 
 def test_dmf_epochs_rerun_dmf_only(smoke_workflow, tmp_path):
-    jobs = planned_jobs(smoke_workflow, tmp_path, {"dmf": {"epochs": 3}})
+    jobs = planned_jobs(smoke_workflow, tmp_path, {"dmf": {"max_epochs": 5}})
     assert "dmf_train" in jobs
     assert set(jobs) == dmf_rules(jobs), jobs
 
 
 def test_final_width_reruns_final_training_and_its_tables_only(smoke_workflow, tmp_path):
-    config = yaml.safe_load((smoke_workflow / "config" / "config.yaml").read_text())
-    if "final" not in config or "width" not in (config["final"] or {}):
-        pytest.skip("no `final` section with `width` in config/config.yaml yet")
-    jobs = planned_jobs(
-        smoke_workflow, tmp_path, {"final": {"width": config["final"]["width"] + 8}}
-    )
+    smoke = yaml.safe_load((smoke_workflow / "config" / "smoke.yaml").read_text())
+    jobs = planned_jobs(smoke_workflow, tmp_path, {"final": {"width": smoke["final"]["width"] + 8}})
     assert jobs, "editing final.width plans nothing"
     # search.md shows the top architectures' final-training scores, so it follows them.
     assert all("final" in rule or rule == "tabulate_search" for rule in jobs), jobs
