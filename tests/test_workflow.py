@@ -245,7 +245,7 @@ def test_search_table_numbers_are_those_of_the_candidates(smoke_workflow):
         # MFAS reports its top-k list (search.k long), random search all it trained
         for method, scores, n, used in (
             ("MFAS", mfas, len(mfas), mfas[: min(top_k, cfg["k"])]),
-            ("random search", rand, len(rand), rand[:top_k]),
+            (r"random \(paper\)", rand, len(rand), rand[:top_k]),
         ):
             row = re.search(
                 rf"^\| {ds} \| {method} \| 0 \| (\d+) \| ([\d.]+) \(([\d.]+)\) \| ([\d.]+) \|",
