@@ -35,9 +35,17 @@ def test_every_dmf_run_records_its_setup_and_the_papers_input_conditions(smoke_w
             assert set(m["test_error"]) == {"both", f"only_{a}", f"only_{b}"}
             assert len(m["history"]) == m["epochs"] and (run / "model.pt").stat().st_size > 0
             assert 1 <= m["best_epoch"] <= m["epochs"] <= m["max_epochs"]
-            assert m["cd_pretrain"] is True  # the smoke config covers layer-wise pretraining
+            assert m["cd_pretrain"] is False  # as the default: CD for the encoder-decoder only
             bench = smoke_workflow / "results" / "benchmarks" / "dmf_train" / ds / "disc" / model
             assert (bench / "seed0.tsv").exists()
+
+
+def test_smoke_encoder_decoders_are_pretrained_layer_wise(smoke_workflow):
+    runs = sorted((smoke_workflow / "results" / "dmf").glob("*/encdec/*/seed0/metrics.json"))
+    assert runs, "the smoke config trains encoder-decoders"
+    for path in runs:
+        m = json.loads(path.read_text())
+        assert m["cd_pretrain"] is True and m["cd_k"] >= 1, path
 
 
 def test_mnist_table_has_every_damage_level_and_the_papers_numbers(smoke_workflow):
