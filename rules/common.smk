@@ -26,6 +26,13 @@ wildcard_constraints:
     variant="disc|encdec",
 
 
+def seed_outputs(pattern, seeds):
+    """One output per seed of a job that trains every seed in one process: a job's start-up
+    (torch, data) costs about as much as a small model's training (issue 12, "Speed").
+    """
+    return expand(pattern, seed=seeds, allow_missing=True)
+
+
 def modalities(dataset):
     """The two modalities of a dataset instance, in order (modality 1, modality 2)."""
     return DATASETS[dataset]["modalities"]

@@ -6,12 +6,17 @@ rule dmf_train:
     input:
         data="results/data/{dataset}.h5",
     output:
-        model="results/dmf/{dataset}/{variant}/{model}/seed{seed}/model.pt",
-        metrics="results/dmf/{dataset}/{variant}/{model}/seed{seed}/metrics.json",
+        model=seed_outputs(
+            "results/dmf/{dataset}/{variant}/{model}/seed{seed}/model.pt", DMF["seeds"]
+        ),
+        metrics=seed_outputs(
+            "results/dmf/{dataset}/{variant}/{model}/seed{seed}/metrics.json",
+            DMF["seeds"],
+        ),
     log:
-        "logs/dmf_train/{dataset}/{variant}/{model}/seed{seed}.log",
+        "logs/dmf_train/{dataset}/{variant}/{model}.log",
     benchmark:
-        "results/benchmarks/dmf_train/{dataset}/{variant}/{model}/seed{seed}.tsv"
+        "results/benchmarks/dmf_train/{dataset}/{variant}/{model}.tsv"
     threads: DMF["threads"]
     resources:
         gpu=GPU,
@@ -19,7 +24,7 @@ rule dmf_train:
         dataset=lambda wc: wc.dataset,
         variant=lambda wc: wc.variant,
         model=lambda wc: wc.model,
-        seed=lambda wc: int(wc.seed),
+        seeds=DMF["seeds"],
         damage=lambda wc: dataset_spec(wc.dataset).get("damage"),
         modality_sizes=DMF["modality_sizes"],
         shared_sizes=DMF["shared_sizes"],
@@ -47,14 +52,19 @@ rule dmf_train:
 
 rule dmf_evaluate:
     input:
-        model="results/dmf/{dataset}/encdec/{model}/seed{seed}/model.pt",
+        model=seed_outputs(
+            "results/dmf/{dataset}/encdec/{model}/seed{seed}/model.pt", DMF["seeds"]
+        ),
         data="results/data/{dataset}.h5",
     output:
-        "results/dmf/{dataset}/encdec/{model}/seed{seed}/evaluation.json",
+        seed_outputs(
+            "results/dmf/{dataset}/encdec/{model}/seed{seed}/evaluation.json",
+            DMF["seeds"],
+        ),
     log:
-        "logs/dmf_evaluate/{dataset}/{model}/seed{seed}.log",
+        "logs/dmf_evaluate/{dataset}/{model}.log",
     benchmark:
-        "results/benchmarks/dmf_evaluate/{dataset}/{model}/seed{seed}.tsv"
+        "results/benchmarks/dmf_evaluate/{dataset}/{model}.tsv"
     threads: 1
     resources:
         gpu=GPU,
@@ -62,7 +72,7 @@ rule dmf_evaluate:
         **dmf_eval_params(),
         dataset=lambda wc: wc.dataset,
         model=lambda wc: wc.model,
-        seed=lambda wc: int(wc.seed),
+        seeds=DMF["seeds"],
     script:
         "../workflow_scripts/dmf_evaluate.py"
 
@@ -71,16 +81,16 @@ rule dmf_baselines:
     input:
         data="results/data/{dataset}.h5",
     output:
-        "results/dmf/{dataset}/baselines/seed{seed}.json",
+        seed_outputs("results/dmf/{dataset}/baselines/seed{seed}.json", DMF["seeds"]),
     log:
-        "logs/dmf_baselines/{dataset}/seed{seed}.log",
+        "logs/dmf_baselines/{dataset}.log",
     benchmark:
-        "results/benchmarks/dmf_baselines/{dataset}/seed{seed}.tsv"
+        "results/benchmarks/dmf_baselines/{dataset}.tsv"
     threads: 1
     params:
         **dmf_eval_params(),
         dataset=lambda wc: wc.dataset,
-        seed=lambda wc: int(wc.seed),
+        seeds=DMF["seeds"],
         code_dim=DMF["shared_sizes"][-1],
     script:
         "../workflow_scripts/dmf_baselines.py"

@@ -12,11 +12,11 @@ rule final_train:
         data=finetune_inputs("data"),
         backbones=finetune_inputs("backbones"),
     output:
-        metrics=FINAL_MFAS,
+        metrics=seed_outputs(FINAL_MFAS, FINAL["seeds"]),
     log:
-        "logs/final_train/{dataset}/search{search_seed}/rank{rank}/seed{seed}.log",
+        "logs/final_train/{dataset}/search{search_seed}/rank{rank}.log",
     benchmark:
-        "results/benchmarks/final_train/{dataset}/search{search_seed}/rank{rank}/seed{seed}.tsv"
+        "results/benchmarks/final_train/{dataset}/search{search_seed}/rank{rank}.tsv"
     wildcard_constraints:
         search_seed=r"\d+",
         rank=r"\d+",
@@ -27,7 +27,7 @@ rule final_train:
         dataset="{dataset}",
         rank=lambda wc: int(wc.rank),
         search_seed=lambda wc: int(wc.search_seed),
-        seed=lambda wc: int(wc.seed),
+        seeds=FINAL["seeds"],
         nonlinearities=SEARCH_CFG["nonlinearities"],
         settings=FINAL_SETTINGS,
         modalities=lambda wc: list(modalities(wc.dataset)),
@@ -41,11 +41,11 @@ rule final_baseline:
     input:
         features=feature_files,
     output:
-        metrics=FINAL_BASELINE,
+        metrics=seed_outputs(FINAL_BASELINE, FINAL["seeds"]),
     log:
-        "logs/final_baseline/{dataset}/{method}/seed{seed}.log",
+        "logs/final_baseline/{dataset}/{method}.log",
     benchmark:
-        "results/benchmarks/final_baseline/{dataset}/{method}/seed{seed}.tsv"
+        "results/benchmarks/final_baseline/{dataset}/{method}.tsv"
     wildcard_constraints:
         method="[a-z0-9_]+|unimodal_[A-Za-z0-9]+",
     threads: FINAL["threads"]
@@ -54,7 +54,7 @@ rule final_baseline:
     params:
         dataset="{dataset}",
         method="{method}",
-        seed=lambda wc: int(wc.seed),
+        seeds=FINAL["seeds"],
         modalities=lambda wc: list(modalities(wc.dataset)),
         settings=FINAL_SETTINGS,
         device=config["device"],

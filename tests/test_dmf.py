@@ -172,9 +172,11 @@ def test_discriminative_networks_learn_the_digit_halves(digits_h5, tmp_path, mod
 
 
 def test_training_is_deterministic_for_a_seed(digits_h5, tmp_path):
+    # b runs after another seed's run in the same process, as in a dmf_train job (all seeds
+    # in one process): nothing may carry over.
     a = train(digits_h5, tmp_path / "a", max_epochs=3, min_steps=0)
-    b = train(digits_h5, tmp_path / "b", max_epochs=3, min_steps=0)
     c = train(digits_h5, tmp_path / "c", max_epochs=3, min_steps=0, seed=1)
+    b = train(digits_h5, tmp_path / "b", max_epochs=3, min_steps=0)
     assert a["history"] == b["history"] and a["test_error"] == b["test_error"]
     assert a["history"] != c["history"]
 

@@ -86,6 +86,27 @@ def test_metrics_hold_val_and_test_scores_params_and_seconds(digits, tmp_path):
     assert saved == {**m, "phase2": None}
 
 
+def test_a_seed_trained_after_another_in_one_process_equals_it_trained_alone(digits, tmp_path):
+    # final_train / final_baseline train every training seed in one job (one start-up):
+    # nothing may carry over from one seed's run to the next.
+    _, features, topk = digits
+    kw = dict(dataset="digits", rank=2, search_seed=0, nonlinearities=["relu", "sigmoid"],
+              settings=SETTINGS)  # fmt: skip
+    alone = run_final_train(features, topk, str(tmp_path / "a.json"), seed=1, **kw)
+    run_final_train(features, topk, str(tmp_path / "b0.json"), seed=0, **kw)
+    after = run_final_train(features, topk, str(tmp_path / "b1.json"), seed=1, **kw)
+
+    def scores(m):
+        return m["val"], m["test"], m["phase1"]["history"]
+
+    assert scores(alone) == scores(after)
+    base = dict(dataset="digits", method="gmu", modalities=["left", "right"], settings=SETTINGS)
+    b_alone = run_final_baseline(features, str(tmp_path / "c.json"), seed=1, **base)
+    run_final_baseline(features, str(tmp_path / "d0.json"), seed=0, **base)
+    b_after = run_final_baseline(features, str(tmp_path / "d1.json"), seed=1, **base)
+    assert scores(b_alone) == scores(b_after)
+
+
 def test_test_labels_never_choose_mfas_top1(digits, tmp_path):
     _, features, topk = digits
     original = train_all(features, topk, tmp_path / "a")

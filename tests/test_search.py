@@ -376,3 +376,20 @@ def test_paired_comparison_interval_covers_the_mean_difference():
     assert cmp["lo"] < cmp["mean"] < cmp["hi"] and cmp["wins"] == 4
     # by hand: mean 0.014, sd 0.01294, t = 0.014 / (0.01294 / sqrt 5) = 2.419 on 4 df
     assert cmp["p_t"] == pytest.approx(0.0729, abs=5e-4)
+
+
+def test_search_table_takes_the_top_k_of_all_levels_when_search_k_is_smaller(tmp_path):
+    # search.k = 1 keeps one row in topk.tsv; the table's top-2 must still be over everything
+    # the levels trained, as random search's is over everything it trained
+    _write_search(tmp_path, "mfeat", 0, [0.7, 0.9, 0.8], [0.6, 0.5, 0.4])
+    folder = tmp_path / "results/search/mfeat/seed0"
+    pd.read_csv(folder / "topk.tsv", sep="\t").head(1).to_csv(
+        folder / "topk.tsv", sep="\t", index=False
+    )
+    text = search_table(
+        [str(folder / "topk.tsv")], [str(folder / "level1/candidates.tsv")],
+        [str(folder / "random/candidates.tsv")], str(tmp_path / "search.md"), top_k=2,
+        setup=dict(max_layers=4, iterations=3, k=1, random_protocol="paper"),
+    )  # fmt: skip
+    assert "| mfeat | MFAS | 0 | 3 | 0.8500 (0.0500) | 0.9000 |" in text
+    assert "| mfeat | random (paper) | 0 | 3 | 0.5500 (0.0500) | 0.6000 |" in text

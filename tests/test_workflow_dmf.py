@@ -36,8 +36,8 @@ def test_every_dmf_run_records_its_setup_and_the_papers_input_conditions(smoke_w
             assert len(m["history"]) == m["epochs"] and (run / "model.pt").stat().st_size > 0
             assert 1 <= m["best_epoch"] <= m["epochs"] <= m["max_epochs"]
             assert m["cd_pretrain"] is False  # as the default: CD for the encoder-decoder only
-            bench = smoke_workflow / "results" / "benchmarks" / "dmf_train" / ds / "disc" / model
-            assert (bench / "seed0.tsv").exists()
+            bench = smoke_workflow / "results" / "benchmarks" / "dmf_train" / ds / "disc"
+            assert (bench / f"{model}.tsv").exists()
 
 
 def test_smoke_encoder_decoders_are_pretrained_layer_wise(smoke_workflow):

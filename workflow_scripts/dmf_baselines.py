@@ -1,10 +1,17 @@
+"""Rule dmf_baselines: raw-input SVM / PCA / CCA / cosine baselines, every seed
+(mfas_core.dmf.evaluate)."""
+
 from mfas_core.dmf.evaluate import evaluate_baselines
 from mfas_core.io import rule_log
 
 with rule_log(snakemake):
-    evaluate_baselines(
-        snakemake.input.data,
-        snakemake.output[0],
-        threads=snakemake.threads,
-        **snakemake.params,
-    )
+    params = dict(snakemake.params)
+    seeds = params.pop("seeds")
+    for seed, out in zip(seeds, snakemake.output, strict=True):
+        evaluate_baselines(
+            snakemake.input.data,
+            out,
+            seed=seed,
+            threads=snakemake.threads,
+            **params,
+        )

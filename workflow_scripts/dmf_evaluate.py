@@ -1,11 +1,18 @@
+"""Rule dmf_evaluate: SVM and retrieval on one encoder-decoder's joint code, every seed
+(mfas_core.dmf.evaluate)."""
+
 from mfas_core.dmf.evaluate import evaluate_encdec
 from mfas_core.io import rule_log
 
 with rule_log(snakemake):
-    evaluate_encdec(
-        snakemake.input.model,
-        snakemake.input.data,
-        snakemake.output[0],
-        threads=snakemake.threads,
-        **snakemake.params,
-    )
+    params = dict(snakemake.params)
+    seeds = params.pop("seeds")
+    for seed, model, out in zip(seeds, snakemake.input.model, snakemake.output, strict=True):
+        evaluate_encdec(
+            model,
+            snakemake.input.data,
+            out,
+            seed=seed,
+            threads=snakemake.threads,
+            **params,
+        )

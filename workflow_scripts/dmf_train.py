@@ -1,11 +1,19 @@
+"""Rule dmf_train: train one EMF / IMF / DMF network per seed, all seeds in one process
+(mfas_core.dmf.train)."""
+
 from mfas_core.dmf.train import train_dmf
 from mfas_core.io import rule_log
 
 with rule_log(snakemake):
-    train_dmf(
-        snakemake.input.data,
-        snakemake.output.model,
-        snakemake.output.metrics,
-        threads=snakemake.threads,
-        **snakemake.params,
-    )
+    params = dict(snakemake.params)
+    seeds = params.pop("seeds")
+    outputs = zip(seeds, snakemake.output.model, snakemake.output.metrics, strict=True)
+    for seed, model, metrics in outputs:
+        train_dmf(
+            snakemake.input.data,
+            model,
+            metrics,
+            seed=seed,
+            threads=snakemake.threads,
+            **params,
+        )

@@ -1,12 +1,17 @@
-"""Rule final_baseline: train one fusion baseline on the cached taps (mfas_core.final.train)."""
+"""Rule final_baseline: train one fusion baseline on the cached taps, once per training seed,
+all seeds in one process (mfas_core.final.train)."""
 
 from mfas_core.final.train import run_final_baseline
 from mfas_core.io import rule_log
 
 with rule_log(snakemake):
-    run_final_baseline(
-        list(snakemake.input.features),
-        snakemake.output.metrics,
-        threads=snakemake.threads,
-        **snakemake.params,
-    )
+    params = dict(snakemake.params)
+    seeds = params.pop("seeds")
+    for seed, metrics in zip(seeds, snakemake.output.metrics, strict=True):
+        run_final_baseline(
+            list(snakemake.input.features),
+            metrics,
+            seed=seed,
+            threads=snakemake.threads,
+            **params,
+        )

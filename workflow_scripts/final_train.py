@@ -1,15 +1,20 @@
-"""Rule final_train: train one found architecture to the end (mfas_core.final.train)."""
+"""Rule final_train: train one found architecture to the end, once per training seed, all
+seeds in one process (mfas_core.final.train)."""
 
 from mfas_core.final.train import run_final_train
 from mfas_core.io import rule_log
 
 with rule_log(snakemake):
-    run_final_train(
-        list(snakemake.input.features),
-        snakemake.input.topk,
-        snakemake.output.metrics,
-        data=snakemake.input.data[0] if snakemake.input.data else None,
-        backbones=list(snakemake.input.backbones) or None,
-        threads=snakemake.threads,
-        **snakemake.params,
-    )
+    params = dict(snakemake.params)
+    seeds = params.pop("seeds")
+    for seed, metrics in zip(seeds, snakemake.output.metrics, strict=True):
+        run_final_train(
+            list(snakemake.input.features),
+            snakemake.input.topk,
+            metrics,
+            seed=seed,
+            data=snakemake.input.data[0] if snakemake.input.data else None,
+            backbones=list(snakemake.input.backbones) or None,
+            threads=snakemake.threads,
+            **params,
+        )

@@ -116,9 +116,12 @@ def search_table(
     """
     trained: dict[tuple[str, int], int] = {}
     level_one: dict[str, int] = {}
+    sampled: dict[tuple[str, int], list[pd.DataFrame]] = {}
     for p in level_tsvs:
         key = dataset_seed(p)
-        n = len(pd.read_csv(p, sep="\t"))
+        level = pd.read_csv(p, sep="\t")
+        sampled.setdefault(key, []).append(level)
+        n = len(level)
         trained[key] = trained.get(key, 0) + n
         if re.search(r"/level1/", str(p).replace("\\", "/")):
             level_one[key[0]] = n
@@ -130,6 +133,10 @@ def search_table(
         for p in paths:
             ds, seed = dataset_seed(p)
             frame = pd.read_csv(p, sep="\t")
+            if method == "MFAS" and (ds, seed) in sampled:
+                # every architecture the levels trained: topk.tsv holds only search.k rows,
+                # fewer than top_k when k < top_k
+                frame = pd.concat(sampled[ds, seed], ignore_index=True)
             mean, std, best, n = top_stats(frame, top_k)
             n_trained = trained.get((ds, seed), 0) if method == "MFAS" else n
             rows.append(dict(dataset=ds, method=method, seed=seed, mean=mean, std=std, best=best,
