@@ -21,6 +21,7 @@ rule train_backbone:
         "logs/train_backbone/{dataset}/{modality}.log",
     benchmark:
         "results/benchmarks/train_backbone/{dataset}/{modality}.tsv"
+    priority: 10
     threads: config["threads"]
     resources:
         gpu=GPU,
@@ -45,6 +46,7 @@ rule extract_features:
         "logs/extract_features/{dataset}/{modality}.log",
     benchmark:
         "results/benchmarks/extract_features/{dataset}/{modality}.tsv"
+    priority: 10
     threads: config["threads"]
     resources:
         gpu=GPU,

@@ -8,6 +8,7 @@ rule prepare_data:
         "logs/prepare_data/{dataset}.log",
     benchmark:
         "results/benchmarks/prepare_data/{dataset}.tsv"
+    priority: 10
     threads: config["threads"]
     params:
         spec=lambda wc: prepare_spec(wc.dataset),

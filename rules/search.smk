@@ -47,6 +47,7 @@ rule search_level:
         "logs/search_level/{dataset}/seed{seed}/level{level}.log",
     benchmark:
         "results/benchmarks/search_level/{dataset}/seed{seed}/level{level}.tsv"
+    priority: 5
     threads: config["threads"]
     resources:
         gpu=GPU,
@@ -84,6 +85,7 @@ rule search_random:
         "logs/search_random/{dataset}/seed{seed}.log",
     benchmark:
         "results/benchmarks/search_random/{dataset}/seed{seed}.tsv"
+    priority: 4
     threads: config["threads"]
     resources:
         gpu=GPU,
