@@ -9,7 +9,7 @@ rule prepare_data:
     benchmark:
         "results/benchmarks/prepare_data/{dataset}.tsv"
     priority: 10
-    threads: config["threads"]
+    threads: 1
     params:
         spec=lambda wc: prepare_spec(wc.dataset),
         seed=config["seed"],

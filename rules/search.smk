@@ -48,7 +48,7 @@ rule search_level:
     benchmark:
         "results/benchmarks/search_level/{dataset}/seed{seed}/level{level}.tsv"
     priority: 5
-    threads: config["threads"]
+    threads: SEARCH_CFG["workers"]
     resources:
         gpu=GPU,
     params:
@@ -86,7 +86,7 @@ rule search_random:
     benchmark:
         "results/benchmarks/search_random/{dataset}/seed{seed}.tsv"
     priority: 4
-    threads: config["threads"]
+    threads: SEARCH_CFG["workers"]
     resources:
         gpu=GPU,
     params:
