@@ -158,6 +158,15 @@ def test_device_cpu_takes_no_slot(no_scheduler, gpu):
     with rule_log(fake_rule(no_scheduler / "job.log", gpu=gpu, device="cpu")):
         assert "CUDA_VISIBLE_DEVICES" not in os.environ
     assert not (no_scheduler / ".snakemake" / "gpu_slots").exists()
+    log = (no_scheduler / "job.log").read_text().splitlines()
+    assert log == ["device: cpu (config); no GPU slot taken"]
+
+
+def test_job_without_gpu_resource_takes_no_slot_and_writes_no_device_line(no_scheduler):
+    with rule_log(fake_rule(no_scheduler / "job.log", gpu=0, device="auto")):
+        assert "CUDA_VISIBLE_DEVICES" not in os.environ
+    assert not (no_scheduler / ".snakemake" / "gpu_slots").exists()
+    assert (no_scheduler / "job.log").read_text() == ""
 
 
 def test_no_gpu_runs_on_cpu_and_the_log_says_so(no_scheduler, monkeypatch):

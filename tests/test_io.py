@@ -26,11 +26,27 @@ def test_auto_picks_the_visible_gpu_with_the_most_free_memory(monkeypatch):
     assert pick_device("cuda") == torch.device("cuda:1")
 
 
-def test_cpu_is_used_when_asked_or_when_no_gpu_is_visible(monkeypatch):
+def test_the_log_names_the_chosen_gpu_and_the_visible_devices(monkeypatch, capsys):
+    fake_gpus(monkeypatch, [2 << 30, 9 << 30])
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,6")
+    pick_device("auto")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    pick_device("auto")
+    assert capsys.readouterr().err.splitlines() == [
+        "device: cuda:1 (CUDA_VISIBLE_DEVICES=4,6)",
+        "device: cuda:1 (CUDA_VISIBLE_DEVICES=all)",
+    ]
+
+
+def test_cpu_is_used_when_asked_or_when_no_gpu_is_visible(monkeypatch, capsys):
     fake_gpus(monkeypatch, [4 << 30])
     assert pick_device("cpu") == torch.device("cpu")
     fake_gpus(monkeypatch, [])
     assert pick_device("auto") == torch.device("cpu")
+    assert capsys.readouterr().err.splitlines() == [
+        "device: running on the CPU (config says cpu)",
+        "device: running on the CPU (torch sees no CUDA device)",
+    ]
 
 
 def test_asking_for_cuda_without_a_gpu_is_an_error_naming_the_key(monkeypatch):
