@@ -7,7 +7,14 @@ import pytest
 
 from mfas_core.data import audio, speech
 from mfas_core.data.mfeat import build_mfeat
-from mfas_core.data.mnist import damage, join_halves, load_mnist, remove_pca_energy, split_halves
+from mfas_core.data.mnist import (
+    damage,
+    join_halves,
+    load_mnist,
+    remove_pca_energy,
+    split_halves,
+    subset,
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +38,40 @@ def test_pca_step_removes_75_percent_of_variance(mnist_test):
     assert abs(info["removed_train"] - 0.75) < 0.01
     held_out = 1 - ((other - mean) ** 2).sum() / ((x[1000:] - mean) ** 2).sum()
     assert 0.65 < held_out < 0.85  # fitted on train only, so only near 75% on new images
+
+
+def axis_aligned_data(variances: list[float]) -> np.ndarray:
+    """Rows whose columns are orthogonal, zero-mean and have exactly these variances (Hadamard
+    columns scaled), so the principal directions are the coordinate axes."""
+    h = np.array([[1.0]])
+    while len(h) < 2 * len(variances):
+        h = np.block([[h, h], [h, -h]])
+    cols = h[:, 1 : len(variances) + 1]  # every column but the all-ones one has mean 0
+    n = len(h)
+    return cols * np.sqrt(np.asarray(variances) * (n - 1) / n)
+
+
+def test_pca_removal_takes_whole_leading_components_then_part_of_the_next():
+    # variances 4, 3, 2, 1 (total 10); removing 50 % = all of the first (4) and 1 of the 3 of
+    # the second, i.e. the second's projection is kept at (1 - a) with (1 - a)^2 = 2/3
+    x = axis_aligned_data([4.0, 3.0, 2.0, 1.0])
+    out, (other,), info = remove_pca_energy(x, [x[:3]], 0.5)
+    assert info["components_removed"] == 1
+    assert info["partial_component"] == pytest.approx(1 - np.sqrt(2 / 3), abs=1e-9)
+    assert info["removed_train"] == pytest.approx(0.5, abs=1e-6)
+    assert out.dtype == np.float32 and other.dtype == np.float32
+    np.testing.assert_allclose(out[:, 0], 0.0, atol=1e-6)  # the first axis is gone
+    np.testing.assert_allclose(out[:, 1], x[:, 1] * np.sqrt(2 / 3), atol=1e-5)
+    np.testing.assert_allclose(out[:, 2:], x[:, 2:], atol=1e-6)  # the rest untouched
+    np.testing.assert_allclose(other, out[:3], atol=1e-6)  # others get the train's transform
+
+
+def test_pca_removal_of_an_exact_component_boundary_removes_it_whole():
+    x = axis_aligned_data([4.0, 3.0, 2.0, 1.0]) + 5.0  # a mean, added back to the output
+    out, _, info = remove_pca_energy(x, [], 0.7)  # 4 + 3 of 10
+    assert info["removed_train"] == pytest.approx(0.7, abs=1e-6)
+    np.testing.assert_allclose(out[:, :2], 5.0, atol=1e-5)
+    np.testing.assert_allclose(out[:, 2:], x[:, 2:], atol=1e-5)
 
 
 def test_halves_put_back_together_give_the_original_image(mnist_test):
@@ -160,14 +201,37 @@ def test_mnist_halves_damage_level_zeroes_that_fraction_of_each_right_half(halve
         np.testing.assert_array_equal(after[after > 0], before[after > 0])  # others untouched
 
 
-def test_mnist_halves_at_zero_damage_are_the_raw_scaled_pixels(halves_by_damage):
-    built = halves_by_damage[0.0]
-    images, _, _ = load_mnist("test")
-    # the test subset is a sorted seeded pick: its halves joined give those MNIST images / 255
-    joined = join_halves(built["splits"]["test"]["left"], built["splits"]["test"]["right"])
-    rows = {images[i].tobytes(): i for i in range(len(images))}
-    assert all((np.round(img * 255).astype(np.uint8).tobytes() in rows) for img in joined[:20])
-    assert joined.max() <= 1.0 and joined.min() >= 0.0 and joined.max() > 0.99
+def test_mnist_halves_splits_come_from_their_mnist_parts_scaled_to_unit_range():
+    # builds its own instance (not the module fixture): mutation testing maps a function only
+    # to the tests that call it
+    from mfas_core.data.halves import build_mnist_halves
+
+    built = build_mnist_halves(
+        {**HALVES, "n_train": 60, "n_val": 40, "n_test": 40, "damage": 0.0}, 0
+    )
+    train_img, train_lab, train_files = load_mnist("train")
+    test_img, test_lab, test_files = load_mnist("test")
+    parts = {
+        "train": (train_img[:50000], train_lab[:50000]),
+        "val": (train_img[50000:], train_lab[50000:]),
+        "test": (test_img, test_lab),
+    }
+    for split, (images, labels) in parts.items():
+        rows = {img.tobytes(): i for i, img in enumerate(images)}
+        joined = join_halves(built["splits"][split]["left"], built["splits"][split]["right"])
+        assert joined.dtype == np.float32 and joined.min() == 0.0 and joined.max() == 1.0, split
+        found = [rows.get(np.round(img * 255).astype(np.uint8).tobytes()) for img in joined]
+        assert None not in found, split  # every image is one of that part's, scaled by 1/255
+        np.testing.assert_array_equal(built["labels"][split], labels[found], split)
+    assert built["sources"] == train_files + test_files
+    assert built["params"] == {
+        **HALVES,
+        "n_train": 60,
+        "n_val": 40,
+        "n_test": 40,
+        "damage": 0.0,
+        "seed": 0,
+    }
 
 
 @pytest.mark.parametrize(
@@ -206,3 +270,21 @@ def test_mnist_halves_sizes_beyond_mnist_are_rejected_naming_the_key(key, value)
     spec = {**HALVES, "damage": 0.0, key: value}
     with pytest.raises(InputError, match=rf"config: datasets\.mh\.{key}: {value} asked"):
         build_mnist_halves(spec, seed=0)
+
+
+def test_subset_of_everything_available_is_every_index_in_order():
+    np.testing.assert_array_equal(subset(7, 7, np.random.default_rng(0), "x"), np.arange(7))
+
+
+def test_subset_draws_distinct_sorted_indices_and_depends_on_the_seed():
+    picks = [subset(20, 19, np.random.default_rng(s), "x") for s in range(5)]
+    for p in picks:
+        assert len(np.unique(p)) == 19 and np.all(np.diff(p) > 0) and p.max() < 20
+    assert len({p.tobytes() for p in picks}) > 1
+
+
+def test_subset_larger_than_available_names_the_key():
+    from mfas_core.io import InputError
+
+    with pytest.raises(InputError, match=r"config: datasets\.d\.n_train: 8 asked but only 7"):
+        subset(7, 8, np.random.default_rng(0), "datasets.d.n_train")

@@ -91,7 +91,9 @@ def encdec(tmp_path_factory):
 EVAL = {"svm_c": 1.0, "svm_max_train": 1000, "retrieval_max_queries": 50, "device": "cpu"}
 
 
-@pytest.fixture(scope="module")
+# function-scoped on purpose: mutation testing maps a function only to the tests that call it,
+# and a module-scoped fixture calls it from the first test alone
+@pytest.fixture
 def evaluation(encdec):
     return evaluate_encdec(
         encdec / "model.pt", encdec / "digits.h5", encdec / "evaluation.json",
@@ -99,7 +101,7 @@ def evaluation(encdec):
     )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def baselines(encdec):
     return evaluate_baselines(
         encdec / "digits.h5", encdec / "baselines.json", dataset="digits", seed=0,
@@ -113,11 +115,13 @@ def test_svm_on_unsupervised_joint_representation_recognises_digits(encdec, eval
     assert acc["both"] > 0.6  # chance is 0.1; labels were never seen by the network
     assert min(acc["only_left"], acc["only_right"]) > 0.3  # one half alone, chance is 0.1
     assert evaluation["svm"]["n_train"] == 1000
+    assert evaluation["model"] == "dmf" and evaluation["code_dim"] == 16
     assert json.loads((encdec / "evaluation.json").read_text()) == evaluation
 
 
 def test_cross_modal_retrieval_beats_chance_in_both_directions(evaluation):
     assert evaluation["n_queries"] == 50 and evaluation["n_items"] == 397 - 50
+    assert set(evaluation["map"]) == {"left2right", "right2left"}
     for direction in ("left2right", "right2left"):
         assert evaluation["map"][direction] > evaluation["chance_map"] + 0.1, evaluation
 
@@ -137,7 +141,9 @@ def test_pca_baseline_has_the_joint_codes_dimension(baselines):
 
 
 def test_raw_svm_and_cca_retrieval_baselines_recognise_digits(baselines):
+    assert set(baselines["accuracy"]["raw"]) == {"both", "only_left", "only_right"}
     assert baselines["accuracy"]["raw"]["both"] > 0.85
+    assert min(baselines["accuracy"]["raw"].values()) > 0.3  # one half alone, chance 0.1
     for direction in ("left2right", "right2left"):
         assert baselines["map"]["cca"][direction] > 2 * baselines["chance_map"]
         assert baselines["map"]["raw_cosine"][direction] > baselines["chance_map"]

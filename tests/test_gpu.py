@@ -162,8 +162,17 @@ def test_device_cpu_takes_no_slot(no_scheduler, gpu):
     assert log == ["device: cpu (config); no GPU slot taken"]
 
 
-def test_job_without_gpu_resource_takes_no_slot_and_writes_no_device_line(no_scheduler):
-    with rule_log(fake_rule(no_scheduler / "job.log", gpu=0, device="auto")):
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"resources": {"gpu": 0}, "params": {"device": "auto"}},
+        {"resources": {}, "params": {}},  # a rule that declares no gpu and passes no device
+        {},  # a script run with neither field (e.g. a report rule)
+    ],
+    ids=["gpu=0", "no keys", "no fields"],
+)
+def test_job_without_gpu_resource_takes_no_slot_and_writes_no_device_line(no_scheduler, fields):
+    with rule_log(SimpleNamespace(log=[str(no_scheduler / "job.log")], **fields)):
         assert "CUDA_VISIBLE_DEVICES" not in os.environ
     assert not (no_scheduler / ".snakemake" / "gpu_slots").exists()
     assert (no_scheduler / "job.log").read_text() == ""
