@@ -7,9 +7,13 @@ import json
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC, LinearSVC
 from test_dmf import SMALL, write_digit_halves
 
 from mfas_core.dmf.evaluate import (
+    _retrieval,
     chance_map,
     evaluate_baselines,
     evaluate_encdec,
@@ -60,6 +64,74 @@ def test_svm_sample_cap_is_seeded_and_changes_the_fit():
     b = svm_accuracy(x[:1200], y[:1200], x[1200:], y[1200:], max_train=60, seed=0)
     full = svm_accuracy(x[:1200], y[:1200], x[1200:], y[1200:], max_train=1200)
     assert a == b and a < full
+
+
+def test_map_ranks_by_cosine_not_by_dot_product():
+    # the relevant item points the query's way but is short; the irrelevant one is long
+    q = np.array([[1.0, 0.0]])
+    items = np.array([[0.01, 0.001], [0.5, 0.5]])
+    assert mean_average_precision(q, np.array([1]), items, np.array([1, 0])) == 1.0
+    assert mean_average_precision(q * 1e-3, np.array([1]), items, np.array([1, 0])) == 1.0
+
+
+def test_map_without_any_relevant_item_is_nan():
+    q, items = np.eye(2), np.eye(2)
+    assert np.isnan(mean_average_precision(q, np.array([0, 0]), items, np.array([1, 1])))
+
+
+def test_retrieval_centres_each_side_by_its_own_mean():
+    rng = np.random.RandomState(0)
+    a, b, labels = rng.rand(20, 3), rng.rand(20, 3), np.arange(20) % 4
+    idx = {"queries": np.arange(5), "items": np.arange(5, 20)}
+    centres = (np.array([0.9, 0.1, 0.5]), np.array([0.2, 0.7, 0.3]))
+    got = _retrieval(a, b, labels, idx, ("l", "r"), centres)
+    ca, cb = a - centres[0], b - centres[1]
+    assert got == {
+        "l2r": mean_average_precision(ca[:5], labels[:5], cb[5:], labels[5:]),
+        "r2l": mean_average_precision(cb[:5], labels[:5], ca[5:], labels[5:]),
+    }
+
+
+def badly_scaled_digits():
+    """Digits with one pixel column blown up 1000x: standardising the features matters."""
+    x, y = load_digits(return_X_y=True)
+    x = x.copy()
+    x[:, 20] *= 1000
+    return x[:1200], y[:1200], x[1200:], y[1200:]
+
+
+@pytest.mark.parametrize(
+    ("kw", "svm"),
+    [
+        ({}, SVC(C=1.0, kernel="rbf")),
+        ({"c": 0.05}, SVC(C=0.05, kernel="rbf")),
+        ({"c": 0.05, "kernel": "poly"}, SVC(C=0.05, kernel="poly")),
+        ({"c": 0.01, "kernel": "linear"}, LinearSVC(C=0.01, random_state=0)),
+    ],
+)
+def test_svm_accuracy_is_scikit_learns_standardised_svm(kw, svm):
+    x, y, tx, ty = badly_scaled_digits()
+    want = make_pipeline(StandardScaler(), svm).fit(x, y).score(tx, ty)
+    assert svm_accuracy(x, y, tx, ty, **kw) == pytest.approx(want)
+
+
+def test_svm_sample_cap_keeps_the_seeded_permutations_first_samples():
+    x, y, tx, ty = badly_scaled_digits()
+    keep = np.random.RandomState(3).permutation(len(x))[:100]
+    want = make_pipeline(StandardScaler(), SVC()).fit(x[keep], y[keep]).score(tx, ty)
+    assert svm_accuracy(x, y, tx, ty, max_train=100, seed=3) == pytest.approx(want)
+
+
+def test_evaluation_samples_repeat_for_a_seed():
+    settings = EvalSettings(svm_max_train=100, retrieval_max_queries=50)
+    a, b = (evaluation_samples(1200, 397, 4, settings) for _ in range(2))
+    for key in ("svm", "queries", "items"):
+        assert np.array_equal(a[key], b[key]), key
+
+
+def test_a_tiny_test_split_still_gets_one_query():
+    got = evaluation_samples(10, 2, 0, EvalSettings(query_fraction=0.1))
+    assert len(got["queries"]) == 1 and len(got["items"]) == 1
 
 
 @pytest.fixture(scope="module")

@@ -23,12 +23,12 @@ from mfas_core.io import InputError, sha256_file
 from mfas_core.report.tables import paired_comparison, search_table
 from mfas_core.search.batched import WeightBank
 from mfas_core.search.random import paper_draw, run_random_search
-from mfas_core.search.sampling import temperature
+from mfas_core.search.sampling import sample_without_replacement, sampling_probs, temperature
 from mfas_core.search.settings import SearchSettings
 from mfas_core.search.smbo import level_pool, run_search_level
 from mfas_core.search.space import SearchSpace, arch_to_text
 from mfas_core.search.state import LevelState
-from mfas_core.search.steps import COLUMNS
+from mfas_core.search.steps import COLUMNS, step_seed
 from mfas_core.search.summary import summarize_search
 from mfas_core.search.surrogate import Surrogate
 from mfas_core.unimodal.features import FeatureStore
@@ -112,9 +112,12 @@ def features(tmp_path_factory):
     return write_digit_features(tmp_path_factory.mktemp("digits"), n=600)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def levels(features, tmp_path_factory):
-    """A 3-level search, each level a separate call reading the previous level's directory."""
+    """A 3-level search, each level a separate call reading the previous level's directory.
+
+    Function-scoped (about 1 s): mutmut maps a function only to the tests that ran it, and a
+    module-scoped fixture runs the search inside the first test alone."""
     root = tmp_path_factory.mktemp("search")
     frames = [run_search_level(features, str(root / "level1"), 1, settings=S)]
     digests = {p.name: sha256_file(p) for p in (root / "level1").iterdir()}
@@ -213,6 +216,126 @@ def test_level_state_of_another_seed_is_rejected_naming_the_field(levels):
 def test_later_levels_never_touch_earlier_level_outputs(levels):
     root, _, digests = levels
     assert digests == {p.name: sha256_file(p) for p in (root / "level1").iterdir()}
+
+
+def test_candidates_tsv_on_disk_is_the_returned_table(levels):
+    root, frames, _ = levels
+    for i, frame in enumerate(frames, 1):
+        on_disk = pd.read_csv(root / f"level{i}" / "candidates.tsv", sep="\t")
+        pd.testing.assert_frame_equal(on_disk, frame, check_dtype=False)
+
+
+def test_rows_record_level_iteration_and_global_step(levels):
+    _, frames, _ = levels
+    first = frames[0]
+    assert (first["level"] == 1).all() and (first["iteration"] == 1).all()
+    assert (first["step"] == 0).all()
+    assert first["temperature"].isna().all() and first["predicted_score"].isna().all()
+    for level, frame, steps in ((2, frames[1], [1, 2]), (3, frames[2], [3, 4])):
+        assert (frame["level"] == level).all()
+        assert frame["iteration"].tolist() == [it for it in (1, 2) for _ in range(S.k)]
+        assert frame["step"].tolist() == [st for st in steps for _ in range(S.k)]
+
+
+def test_first_sampling_step_draws_from_the_level_one_surrogate_with_its_own_seed(levels):
+    """Algorithm 1 at level 2, iteration 1, recomputed from level 1's saved outputs."""
+    root, frames, _ = levels
+    state = LevelState.load(root / "level1" / "state.json")
+    pool = level_pool(SearchSpace(3, 2, 2, 2), state.parents("sampled"), 2)
+    pred = Surrogate.load(root / "level1" / "surrogate.pt").predict(pool)
+    probs = sampling_probs(pred, temperature(0, S.t_max, S.t_min, S.sigma))
+    rng = np.random.default_rng(step_seed(S.seed, 1, 2))
+    chosen = sample_without_replacement(probs, S.k, rng)
+    first = frames[1][frames[1]["iteration"] == 1]
+    assert first["architecture"].tolist() == [arch_to_text(pool[i]) for i in chosen]
+    assert first["predicted_score"].tolist() == pytest.approx(pred[chosen].tolist())
+
+
+def test_extend_sampled_unfolds_more_than_the_previous_top_k(levels):
+    root, frames, _ = levels
+    top = set(LevelState.load(root / "level1" / "state.json").topk)
+    assert any(a.rsplit("_", 1)[0] not in top for a in frames[1]["architecture"])
+
+
+def test_state_names_the_k_best_step_seeds_bank_and_history(levels):
+    root, frames, _ = levels
+    state = LevelState.load(root / "level2" / "state.json")
+    best = frames[1].sort_values("val_score", ascending=False, kind="stable").head(S.k)
+    assert state.topk == best["architecture"].tolist()
+    assert state.step_seeds == {"1": step_seed(0, 1), "2": step_seed(0, 2)}
+    assert state.bank_entries == len(WeightBank.load(root / "level2" / "bank.pt"))
+    assert state.surrogate_set == len(Surrogate.load(root / "level2" / "surrogate.pt").training_set)
+    assert [h["architecture"] for h in state.history] == pd.concat(frames[:2])[
+        "architecture"
+    ].tolist()
+
+
+def test_state_json_stores_missing_scores_as_null_not_nan(levels):
+    root, _, _ = levels
+    text = (root / "level2" / "state.json").read_text()
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"state.json holds {c}"))
+    assert json.loads(text)["history"][0]["predicted_score"] is None
+
+
+def test_level_one_surrogate_takes_the_search_settings(features, tmp_path):
+    s = settings(surrogate_lr=3e-3, surrogate_hidden=12, surrogate_memory="step")
+    run_search_level(features, str(tmp_path / "l1"), 1, prev_dir=[], settings=s)
+    sur = Surrogate.load(tmp_path / "l1" / "surrogate.pt")
+    assert (sur.lr, sur.hidden, sur.memory) == (3e-3, 12, "step")
+
+
+def test_levels_two_and_three_repeat_exactly(features, levels, tmp_path):
+    root, frames, _ = levels
+    run_search_level(features, str(tmp_path / "level2"), 2, str(root / "level1"), settings=S)
+    run_search_level(features, str(tmp_path / "level3"), 3, str(tmp_path / "level2"), settings=S)
+    for level in (2, 3):  # everything but the wall-clock column
+        again, first = (
+            pd.read_csv(d / f"level{level}" / "candidates.tsv", sep="\t") for d in (tmp_path, root)
+        )
+        pd.testing.assert_frame_equal(
+            again.drop(columns="train_seconds"), first.drop(columns="train_seconds")
+        )
+
+
+def test_a_level_whose_pool_runs_out_stops_and_still_writes_its_outputs(features, levels, tmp_path):
+    root, _, _ = levels
+    s = settings(extend="topk", iterations=13, epochs=1)  # pool: 3 parents x 12 triples = 36
+    frame = run_search_level(features, str(tmp_path / "level2"), 2, str(root / "level1"), s)
+    assert len(frame) == 36 and frame["architecture"].is_unique
+    assert LevelState.load(tmp_path / "level2" / "state.json").next_step == 13
+
+
+def test_level_one_with_a_previous_level_is_rejected(features, levels, tmp_path):
+    root, _, _ = levels
+    with pytest.raises(ValueError, match="^level 1 takes no previous level$"):
+        run_search_level(features, str(tmp_path / "x"), 1, str(root / "level1"), settings=S)
+
+
+def test_level_two_without_a_previous_level_is_rejected_naming_it(features, tmp_path):
+    with pytest.raises(ValueError, match="^level 2 needs the directory of level 1$"):
+        run_search_level(features, str(tmp_path / "x"), 2, settings=S)
+
+
+def test_a_previous_level_of_the_wrong_depth_or_seed_is_rejected(features, levels, tmp_path):
+    root, _, _ = levels
+    with pytest.raises(InputError, match="state.json: level: is level 1, expected 2"):
+        run_search_level(features, str(tmp_path / "x"), 3, str(root / "level1"), settings=S)
+    with pytest.raises(InputError, match="state.json: seed: is seed 0, expected 1"):
+        run_search_level(
+            features, str(tmp_path / "y"), 2, str(root / "level1"), settings=settings(seed=1)
+        )
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_progress_bars_name_the_level_and_count_its_minibatches(features, tmp_path, capsys):
+    per_step = S.train.epochs * (
+        len(FeatureStore(features[0]).labels("train")) // S.train.batch_size
+    )
+    run_search_level(features, str(tmp_path / "l1"), 1, settings=S)
+    assert f"level 1: 100%|██████████| {per_step}/{per_step}" in capsys.readouterr().err
+    run_search_level(features, str(tmp_path / "l2"), 2, str(tmp_path / "l1"), settings=S)
+    n = S.iterations * per_step
+    assert f"level 2: 100%|██████████| {n}/{n}" in capsys.readouterr().err
 
 
 def test_same_seed_gives_the_same_level_scores(features, levels, tmp_path):
