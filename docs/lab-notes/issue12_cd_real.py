@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 
 def read(results: Path, dataset: str, variant: str, model: str, seed: int) -> dict:
@@ -50,8 +51,17 @@ def main() -> None:
         ("encdec", True): args.default,
     }
     print(f"{args.dataset}, {args.model}, seeds {args.seeds}\n")
-    print("| variant | measure | no CD | CD-1 |\n|---|---|---:|---:|")
+    print("| variant | measure | no CD | CD-1 | paired t-test p |\n|---|---|---:|---:|---:|")
     for variant in ("disc", "encdec"):
+        first = args.seeds[0]
+        if not all(
+            (
+                runs[(variant, cd)] / "dmf" / args.dataset / variant / args.model / f"seed{first}"
+            ).is_dir()
+            for cd in (False, True)
+        ):
+            print(f"| {variant} | not run in both folders | | | |")
+            continue
         values: dict[tuple[str, bool], list[float]] = {}
         for cd in (False, True):
             for seed in args.seeds:
@@ -66,7 +76,10 @@ def main() -> None:
                 cells.append(
                     f"{v.mean():.3f} ± {sd:.3f}" if v.mean() < 1 else f"{v.mean():.2f} ± {sd:.2f}"
                 )
-            print(f"| {variant} | {name} | " + " | ".join(cells) + " |")
+            off, on = (np.array(values[(name, cd)]) for cd in (False, True))
+            same = len(off) < 2 or np.allclose(off - on, (off - on)[0])
+            p = "—" if same else f"{stats.ttest_rel(off, on).pvalue:.3f}"
+            print(f"| {variant} | {name} | " + " | ".join(cells) + f" | {p} |")
 
 
 if __name__ == "__main__":
