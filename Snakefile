@@ -20,6 +20,22 @@ include: "rules/final.smk"
 include: "rules/report.smk"
 
 
+# Jobs that only read results and write a table or a plot: run by the main process, never
+# one cluster job each.
+localrules:
+    all,
+    tabulate_unimodal,
+    summarize_search,
+    tabulate_search,
+    plot_search,
+    tabulate_final,
+    plot_final,
+    tabulate_dmf,
+    tabulate_dmf_svm,
+    tabulate_dmf_retrieval,
+    plot_dmf_curves,
+
+
 rule all:
     default_target: True
     input:

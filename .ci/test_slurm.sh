@@ -9,7 +9,7 @@
 #
 # Which part: config/smoke.yaml with search and DMF on mfeat only (every rule but AV-MNIST's and
 # MNIST halves' data preparation runs: prepare_data, train_backbone, extract_features,
-# search_level, search_summary, search_random, the DMF models and evaluations, every table).
+# search_level, summarize_search, search_random, the DMF models and evaluations, every table).
 # The AV-MNIST speech synthesis alone takes minutes on 2 cores and adds no SLURM code path.
 set -euo pipefail
 

@@ -22,29 +22,20 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from mfas_core.config import load_schema
 from mfas_core.data.registry import get_kind
 from mfas_core.data.schema import read_attrs, read_split
 from mfas_core.search.batched import BatchedFusion, candidate_seed
-from mfas_core.search.settings import SearchSettings, TrainSettings
+from mfas_core.search.settings import SearchSettings, level_params
 from mfas_core.search.smbo import run_search_level
 from mfas_core.search.space import SearchSpace
 from mfas_core.search.trainer import cosine_restart_lr, load_fusion_data, train_candidates
+from mfas_core.settings import schema_defaults
 from mfas_core.unimodal.backbones import build_backbone, load_backbone
-
-SETTINGS_KEYS = {f.name for f in fields(SearchSettings) + fields(TrainSettings)} - {"train"}
-
-
-def search_defaults() -> dict:
-    """The `search:` defaults of config/schema.yaml (the authors' code defaults)."""
-    props = load_schema()["properties"]["search"]["properties"]
-    return {k: v["default"] for k, v in props.items() if "default" in v}
 
 
 def train_kwargs(cfg: dict, epochs: int) -> dict:
@@ -121,7 +112,7 @@ def main(argv: list[str] | None = None) -> str:
     ap.add_argument("--full-search", action="store_true", help="also time levels 1..L")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    cfg = search_defaults()
+    cfg = schema_defaults("search")
     data = load_fusion_data(*args.features)
     sizes = (data.sizes1, data.sizes2)
     space = SearchSpace(len(sizes[0]), len(sizes[1]), len(cfg["nonlinearities"]), cfg["max_layers"])
@@ -158,9 +149,8 @@ def main(argv: list[str] | None = None) -> str:
     ]
     if args.full_search:
         settings = SearchSettings.from_params(
-            **{k: v for k, v in cfg.items() if k in SETTINGS_KEYS},
-            seed=0, device="cpu", workers=args.workers,
-        )  # fmt: skip
+            **level_params({**cfg, "workers": args.workers}, "cpu", 0)
+        )
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
             prev = None

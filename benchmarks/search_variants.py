@@ -24,8 +24,14 @@ import torch
 
 from mfas_core.report.tables import paired_comparison, top_stats, verdict
 from mfas_core.search.random import run_random_search
-from mfas_core.search.settings import SearchSettings
+from mfas_core.search.settings import (
+    RandomSearchSettings,
+    SearchSettings,
+    level_params,
+    random_params,
+)
 from mfas_core.search.smbo import run_search_level
+from mfas_core.settings import schema_defaults
 
 
 def parse_variant(text: str) -> dict:
@@ -48,7 +54,7 @@ def main(argv: list[str] | None = None) -> str:
     variants = args.variant or ["default"]
     tops: dict[str, dict[int, float]] = {}
     seconds: dict[str, list[float]] = {}
-    base = dict(device="cpu", workers=args.workers)
+    base = schema_defaults("search") | {"workers": args.workers}
     for seed in args.seeds:
         for name in [*variants, "random"]:
             folder = Path(args.out) / name / f"seed{seed}"
@@ -56,12 +62,13 @@ def main(argv: list[str] | None = None) -> str:
             if name == "random":
                 frame = run_random_search(
                     list(args.features), str(folder / "random/candidates.tsv"),
-                    SearchSettings.from_params(**base, seed=seed),
+                    RandomSearchSettings.from_params(**random_params(base, "cpu", seed)),
                 )  # fmt: skip
             else:
-                s = SearchSettings.from_params(**base, **parse_variant(name), seed=seed)
+                cfg = base | parse_variant(name)
+                s = SearchSettings.from_params(**level_params(cfg, "cpu", seed))
                 frames, prev = [], None
-                for level in range(1, s.max_layers + 1):
+                for level in range(1, int(cfg["max_layers"]) + 1):
                     out = str(folder / f"level{level}")
                     frames.append(run_search_level(list(args.features), out, level, prev, s))
                     prev = out

@@ -1,11 +1,4 @@
 # Unimodal backbones and the per-layer pooled feature cache.
-# What train_backbone uses of `backbone_training` (extraction's batch size would re-run it).
-BACKBONE_TRAINING = {
-    key: config["backbone_training"][key]
-    for key in ("epochs", "batch_size", "lr", "weight_decay", "max_train", "min_steps")
-}
-
-
 rule train_backbone:
     input:
         data="results/data/{dataset}.h5",
@@ -29,7 +22,7 @@ rule train_backbone:
         dataset="{dataset}",
         modality="{modality}",
         spec=lambda wc: dataset_spec(wc.dataset)["backbones"][wc.modality],
-        training=BACKBONE_TRAINING,
+        training=backbone_training_settings(),
         seed=config["seed"],
         device=config["device"],
     script:

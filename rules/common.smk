@@ -1,20 +1,34 @@
-# Shared by all rule files - config checks, wildcard constraints, dataset lists, input functions.
-from mfas_core.config import check_config, damage_suffix, instances_of
+# Shared by all rule files: config checks, wildcard constraints, dataset lists, input
+# functions and the one `settings` param of each training rule (built by the library).
+from mfas_core.config import check_config, instances_of
 from mfas_core.data.instances import check_dmf_datasets, dataset_instances
+from mfas_core.dmf import plan as dmf_plan
+from mfas_core.dmf.settings import eval_params, train_params as dmf_train_params
+from mfas_core.final import plan as final_plan
+from mfas_core.final.settings import baseline_params, table_setup as final_table_setup
+from mfas_core.final.settings import train_params as final_train_params
+from mfas_core.search.settings import level_params, random_params
+from mfas_core.search.settings import table_setup as search_table_setup
+from mfas_core.unimodal.backbones import training_params
 
 DATASETS = dataset_instances(config)
 check_config(config, DATASETS)
 check_dmf_datasets(config, DATASETS)
-SEARCH_DATASETS = [
-    d for g in config["search"]["datasets"] for d in instances_of(g, DATASETS)
-]
-DMF_DATASETS = [d for g in config["dmf"]["datasets"] for d in instances_of(g, DATASETS)]
+SEARCH_CFG = config["search"]
 DMF = config["dmf"]
+FINAL = config["final"]
+DEVICE = config["device"]
+SEARCH_DATASETS = [d for g in SEARCH_CFG["datasets"] for d in instances_of(g, DATASETS)]
+DMF_DATASETS = [d for g in DMF["datasets"] for d in instances_of(g, DATASETS)]
 # Datasets that need unimodal backbones and a feature cache (only the searched ones).
 FEATURE_DATASETS = SEARCH_DATASETS
+FINAL_DATASETS = final_plan.final_datasets(FINAL["datasets"], SEARCH_DATASETS, DATASETS)
 # GPUs a training job asks for: none when the config pins the CPU, so that such a run can be
 # scheduled on CPU-only SLURM partitions (the slurm plugin turns `gpu` into --gpus).
-GPU = 0 if config["device"] == "cpu" else 1
+GPU = 0 if DEVICE == "cpu" else 1
+SEARCH_DIR = "results/search/{dataset}/seed{seed}"
+FINAL_MFAS = "results/final/{dataset}/mfas/search{search_seed}/rank{rank}/seed{seed}/metrics.json"
+FINAL_BASELINE = "results/final/{dataset}/baselines/{method}/seed{seed}/metrics.json"
 
 
 wildcard_constraints:
@@ -28,8 +42,7 @@ wildcard_constraints:
 
 def seed_outputs(pattern, seeds):
     """One output per seed of a job that trains every seed in one process: a job's start-up
-    (torch, data) costs about as much as a small model's training (issue 12, "Speed").
-    """
+    (torch, data) costs about as much as a small model's training."""
     return expand(pattern, seed=seeds, allow_missing=True)
 
 
@@ -45,8 +58,50 @@ def dataset_spec(dataset):
 
 def prepare_spec(dataset):
     """What prepare_data uses of a dataset instance: its spec without the backbones, so that
-    editing a backbone re-runs backbones and what follows, never the data (issue 13)."""
+    editing a backbone re-runs backbones and what follows, never the data."""
     return {k: v for k, v in DATASETS[dataset].items() if k != "backbones"}
+
+
+# --------------------------------------------------------------------------- settings params
+
+
+def backbone_training_settings():
+    return training_params(config["backbone_training"])
+
+
+def search_level_settings(wildcards):
+    return level_params(SEARCH_CFG, DEVICE, int(wildcards.seed))
+
+
+def search_random_settings(wildcards):
+    return random_params(SEARCH_CFG, DEVICE, int(wildcards.seed))
+
+
+def search_table_settings():
+    return search_table_setup(SEARCH_CFG)
+
+
+def final_train_settings():
+    return final_train_params(FINAL)
+
+
+def final_baseline_settings(wildcards):
+    return baseline_params(FINAL, wildcards.method)
+
+
+def final_table_settings():
+    return final_table_setup(FINAL, SEARCH_CFG["seeds"])
+
+
+def dmf_train_settings(wildcards):
+    return dmf_train_params(DMF, wildcards.variant, DEVICE)
+
+
+def dmf_eval_settings():
+    return eval_params(DMF, DEVICE)
+
+
+# --------------------------------------------------------------------------- search inputs
 
 
 def feature_files(wildcards):
@@ -72,35 +127,77 @@ def previous_level(wildcards):
 def level_tables(dataset, seed):
     return [
         f"results/search/{dataset}/seed{seed}/level{level}/candidates.tsv"
-        for level in range(1, config["search"]["max_layers"] + 1)
+        for level in range(1, SEARCH_CFG["max_layers"] + 1)
     ]
 
 
-def dmf_mnist_datasets():
-    """DMF instances of mnist_halves entries (the rows of paper Table 1)."""
-    return [d for d in DMF_DATASETS if dataset_spec(d)["kind"] == "mnist_halves"]
+# --------------------------------------------------------------------------- final inputs
+
+
+def final_methods(dataset):
+    """Baseline method names of a dataset (`unimodal` -> one per modality)."""
+    return final_plan.methods(FINAL["baselines"], modalities(dataset))
+
+
+def final_mfas_files(dataset):
+    """metrics.json of every train_final job of a dataset."""
+    return expand(
+        FINAL_MFAS,
+        dataset=dataset,
+        search_seed=SEARCH_CFG["seeds"],
+        rank=range(1, FINAL["top"] + 1),
+        seed=FINAL["seeds"],
+    )
+
+
+def final_mfas_metrics(wildcards):
+    return final_mfas_files(wildcards.dataset)
+
+
+def final_baseline_metrics(wildcards):
+    return expand(
+        FINAL_BASELINE,
+        dataset=wildcards.dataset,
+        method=final_methods(wildcards.dataset),
+        seed=FINAL["seeds"],
+    )
+
+
+def finetune_inputs(kind):
+    """Raw data and backbones of a dataset, only when phase 2 (fine-tuning) runs."""
+
+    def inputs(wildcards):
+        if FINAL["finetune_epochs"] <= 0:
+            return []
+        if kind == "data":
+            return [f"results/data/{wildcards.dataset}.h5"]
+        return [
+            f"results/backbones/{wildcards.dataset}/{m}.pt"
+            for m in modalities(wildcards.dataset)
+        ]
+
+    return inputs
+
+
+def search_table_finals(wildcards):
+    """Final training of each search's top architectures, when configured."""
+    return [p for d in SEARCH_DATASETS if d in FINAL_DATASETS for p in final_mfas_files(d)]
+
+
+# --------------------------------------------------------------------------- DMF inputs
 
 
 def dmf_encdec_datasets():
-    """Instances that get the encoder–decoder variant (SVM and retrieval).
+    """Instances that get the encoder-decoder variant (mfas_core.dmf.plan)."""
+    return dmf_plan.encdec_datasets(DMF_DATASETS, DATASETS, DMF["encdec_damage_levels"])
 
-    Every non-mnist_halves instance; of each mnist_halves entry the damage levels listed in
-    dmf.encdec_damage_levels (its lowest level if none of them is configured).
-    """
-    wanted = {damage_suffix(level) for level in DMF["encdec_damage_levels"]}
-    out, groups = [], {}
-    for d in DMF_DATASETS:
-        spec = dataset_spec(d)
-        if spec["kind"] != "mnist_halves":
-            out.append(d)
-        else:
-            groups.setdefault(spec["group"], []).append(d)
-    for members in groups.values():
-        chosen = [
-            d for d in members if damage_suffix(dataset_spec(d)["damage"]) in wanted
-        ]
-        out += chosen or [min(members, key=lambda d: dataset_spec(d)["damage"])]
-    return out
+
+def dmf_tables():
+    return dmf_plan.tables(DMF_DATASETS, DATASETS)
+
+
+def dmf_table_datasets(table):
+    return dmf_plan.table_datasets(table, DMF_DATASETS, DATASETS)
 
 
 def dmf_runs(variant, datasets, name):
@@ -115,18 +212,6 @@ def dmf_runs(variant, datasets, name):
     )
 
 
-def dmf_tables():
-    """Discriminative tables: `mnist` (paper Table 1, every mnist_halves instance, kept under
-    its old name) and one per other DMF dataset instance (`dmf_<dataset>.md`)."""
-    names = ["mnist"] if dmf_mnist_datasets() else []
-    return names + [d for d in DMF_DATASETS if d not in dmf_mnist_datasets()]
-
-
-def dmf_table_datasets(table):
-    """The dataset instances one discriminative table covers."""
-    return dmf_mnist_datasets() if table == "mnist" else [table]
-
-
 def dmf_baseline_runs():
     """Raw-input baselines, one file per (encoder-decoder dataset, seed)."""
     return expand(
@@ -136,27 +221,7 @@ def dmf_baseline_runs():
     )
 
 
-def dmf_eval_params():
-    """Settings shared by rules dmf_evaluate and dmf_baselines (same samples, same SVM)."""
-    return {
-        "svm_c": DMF["svm_c"],
-        "svm_kernel": DMF["svm_kernel"],
-        "svm_max_train": DMF["svm_max_train"],
-        "retrieval_max_queries": DMF["retrieval_max_queries"],
-        "cca_components": DMF["cca_components"],
-        "device": config["device"],
-    }
-
-
-def dmf_final_outputs():
-    """Final DMF targets for rule all (called from rules/common.smk)."""
-    out = [f"results/tables/dmf_{t}.md" for t in dmf_tables()]
-    out += [
-        "results/tables/dmf_svm.md",
-        "results/tables/dmf_retrieval.md",
-        "results/plots/dmf_curves.png",
-    ]
-    return out
+# --------------------------------------------------------------------------- targets
 
 
 def get_final_outputs():
@@ -171,9 +236,17 @@ def get_final_outputs():
         out += expand(
             "results/plots/search_{dataset}_seed{seed}.png",
             dataset=SEARCH_DATASETS,
-            seed=config["search"]["seeds"],
+            seed=SEARCH_CFG["seeds"],
         )
     if DMF_DATASETS:
-        out += dmf_final_outputs()
-    out += final_outputs()  # rules/final.smk
+        out += [f"results/tables/dmf_{t}.md" for t in dmf_tables()]
+        out += [
+            "results/tables/dmf_svm.md",
+            "results/tables/dmf_retrieval.md",
+            "results/plots/dmf_curves.png",
+        ]
+    out += expand(
+        ["results/tables/final_{dataset}.md", "results/plots/final_{dataset}.png"],
+        dataset=FINAL_DATASETS,
+    )
     return out

@@ -2,7 +2,7 @@
 # retrieval on the encoder-decoder's joint code with raw-input baselines, Fig. 4 curves.
 
 
-rule dmf_train:
+rule train_dmf:
     input:
         data="results/data/{dataset}.h5",
     output:
@@ -14,9 +14,9 @@ rule dmf_train:
             DMF["seeds"],
         ),
     log:
-        "logs/dmf_train/{dataset}/{variant}/{model}.log",
+        "logs/train_dmf/{dataset}/{variant}/{model}.log",
     benchmark:
-        "results/benchmarks/dmf_train/{dataset}/{variant}/{model}.tsv"
+        "results/benchmarks/train_dmf/{dataset}/{variant}/{model}.tsv"
     threads: DMF["threads"]
     resources:
         gpu=GPU,
@@ -26,31 +26,12 @@ rule dmf_train:
         model=lambda wc: wc.model,
         seeds=DMF["seeds"],
         damage=lambda wc: dataset_spec(wc.dataset).get("damage"),
-        modality_sizes=DMF["modality_sizes"],
-        shared_sizes=DMF["shared_sizes"],
-        max_epochs=DMF["max_epochs"],
-        patience=DMF["patience"],
-        min_steps=DMF["min_steps"],
-        batch_size=DMF["batch_size"],
-        lr=DMF["lr"],
-        weight_decay=DMF["weight_decay"],
-        max_train=DMF["max_train"],
-        val_max=DMF["val_max"],
-        encdec_lr=DMF["encdec_lr"],
-        encdec_max_epochs=DMF["encdec_max_epochs"],
-        encdec_max_train=DMF["encdec_max_train"],
-        modality_dropout=DMF["modality_dropout"],
-        cd_pretrain=DMF["cd_pretrain"],
-        cd_k=DMF["cd_k"],
-        cd_epochs=DMF["cd_epochs"],
-        cd_lr=DMF["cd_lr"],
-        cd_min_steps=DMF["cd_min_steps"],
-        device=config["device"],
+        settings=dmf_train_settings,
     script:
-        "../workflow_scripts/dmf_train.py"
+        "../workflow_scripts/train_dmf.py"
 
 
-rule dmf_evaluate:
+rule evaluate_dmf:
     input:
         model=seed_outputs(
             "results/dmf/{dataset}/encdec/{model}/seed{seed}/model.pt", DMF["seeds"]
@@ -62,41 +43,42 @@ rule dmf_evaluate:
             DMF["seeds"],
         ),
     log:
-        "logs/dmf_evaluate/{dataset}/{model}.log",
+        "logs/evaluate_dmf/{dataset}/{model}.log",
     benchmark:
-        "results/benchmarks/dmf_evaluate/{dataset}/{model}.tsv"
+        "results/benchmarks/evaluate_dmf/{dataset}/{model}.tsv"
     threads: 1
     resources:
         gpu=GPU,
     params:
-        **dmf_eval_params(),
         dataset=lambda wc: wc.dataset,
         model=lambda wc: wc.model,
         seeds=DMF["seeds"],
+        settings=dmf_eval_settings(),
     script:
-        "../workflow_scripts/dmf_evaluate.py"
+        "../workflow_scripts/evaluate_dmf.py"
 
 
-rule dmf_baselines:
+rule evaluate_dmf_baselines:
     input:
         data="results/data/{dataset}.h5",
     output:
         seed_outputs("results/dmf/{dataset}/baselines/seed{seed}.json", DMF["seeds"]),
     log:
-        "logs/dmf_baselines/{dataset}.log",
+        "logs/evaluate_dmf_baselines/{dataset}.log",
     benchmark:
-        "results/benchmarks/dmf_baselines/{dataset}.tsv"
+        "results/benchmarks/evaluate_dmf_baselines/{dataset}.tsv"
     threads: 1
     params:
-        **dmf_eval_params(),
         dataset=lambda wc: wc.dataset,
         seeds=DMF["seeds"],
         code_dim=DMF["shared_sizes"][-1],
+        cca_components=DMF["cca_components"],
+        settings=dmf_eval_settings(),
     script:
-        "../workflow_scripts/dmf_baselines.py"
+        "../workflow_scripts/evaluate_dmf_baselines.py"
 
 
-rule dmf_table:
+rule tabulate_dmf:
     input:
         metrics=lambda wc: dmf_runs(
             "disc", dmf_table_datasets(wc.table), "metrics.json"
@@ -108,16 +90,16 @@ rule dmf_table:
             category="DMF",
         ),
     log:
-        "logs/dmf_table/dmf_{table}.log",
+        "logs/tabulate_dmf/dmf_{table}.log",
     benchmark:
-        "results/benchmarks/dmf_table/dmf_{table}.tsv"
+        "results/benchmarks/tabulate_dmf/dmf_{table}.tsv"
     wildcard_constraints:
         table="|".join(dmf_tables()) or "^$",
     script:
-        "../workflow_scripts/dmf_table.py"
+        "../workflow_scripts/tabulate_dmf.py"
 
 
-rule dmf_svm_table:
+rule tabulate_dmf_svm:
     input:
         svm=dmf_runs("encdec", dmf_encdec_datasets(), "evaluation.json"),
         baselines=dmf_baseline_runs(),
@@ -129,14 +111,14 @@ rule dmf_svm_table:
             category="DMF",
         ),
     log:
-        "logs/dmf_svm_table/dmf_svm.log",
+        "logs/tabulate_dmf_svm/dmf_svm.log",
     benchmark:
-        "results/benchmarks/dmf_svm_table/dmf_svm.tsv"
+        "results/benchmarks/tabulate_dmf_svm/dmf_svm.tsv"
     script:
-        "../workflow_scripts/dmf_svm_table.py"
+        "../workflow_scripts/tabulate_dmf_svm.py"
 
 
-rule dmf_retrieval_table:
+rule tabulate_dmf_retrieval:
     input:
         retrieval=dmf_runs("encdec", dmf_encdec_datasets(), "evaluation.json"),
         baselines=dmf_baseline_runs(),
@@ -147,14 +129,14 @@ rule dmf_retrieval_table:
             category="DMF",
         ),
     log:
-        "logs/dmf_retrieval_table/dmf_retrieval.log",
+        "logs/tabulate_dmf_retrieval/dmf_retrieval.log",
     benchmark:
-        "results/benchmarks/dmf_retrieval_table/dmf_retrieval.tsv"
+        "results/benchmarks/tabulate_dmf_retrieval/dmf_retrieval.tsv"
     script:
-        "../workflow_scripts/dmf_retrieval_table.py"
+        "../workflow_scripts/tabulate_dmf_retrieval.py"
 
 
-rule dmf_plot_curves:
+rule plot_dmf_curves:
     input:
         metrics=dmf_runs("disc", DMF_DATASETS, "metrics.json"),
     output:
@@ -164,8 +146,8 @@ rule dmf_plot_curves:
             category="DMF",
         ),
     log:
-        "logs/dmf_plot_curves/dmf_curves.log",
+        "logs/plot_dmf_curves/dmf_curves.log",
     benchmark:
-        "results/benchmarks/dmf_plot_curves/dmf_curves.tsv"
+        "results/benchmarks/plot_dmf_curves/dmf_curves.tsv"
     script:
-        "../workflow_scripts/dmf_plot_curves.py"
+        "../workflow_scripts/plot_dmf_curves.py"

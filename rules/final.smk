@@ -2,10 +2,7 @@
 # baselines, trained on the same budget from the cached taps; tables and a plot per dataset.
 
 
-include: "final_inputs.smk"
-
-
-rule final_train:
+rule train_final:
     input:
         features=feature_files,
         topk="results/search/{dataset}/seed{search_seed}/topk.tsv",
@@ -14,9 +11,9 @@ rule final_train:
     output:
         metrics=seed_outputs(FINAL_MFAS, FINAL["seeds"]),
     log:
-        "logs/final_train/{dataset}/search{search_seed}/rank{rank}.log",
+        "logs/train_final/{dataset}/search{search_seed}/rank{rank}.log",
     benchmark:
-        "results/benchmarks/final_train/{dataset}/search{search_seed}/rank{rank}.tsv"
+        "results/benchmarks/train_final/{dataset}/search{search_seed}/rank{rank}.tsv"
     wildcard_constraints:
         search_seed=r"\d+",
         rank=r"\d+",
@@ -29,23 +26,23 @@ rule final_train:
         search_seed=lambda wc: int(wc.search_seed),
         seeds=FINAL["seeds"],
         nonlinearities=SEARCH_CFG["nonlinearities"],
-        settings=FINAL_SETTINGS,
+        settings=final_train_settings(),
         modalities=lambda wc: list(modalities(wc.dataset)),
         backbone_specs=lambda wc: dataset_spec(wc.dataset)["backbones"],
         device=config["device"],
     script:
-        "../workflow_scripts/final_train.py"
+        "../workflow_scripts/train_final.py"
 
 
-rule final_baseline:
+rule train_final_baseline:
     input:
         features=feature_files,
     output:
         metrics=seed_outputs(FINAL_BASELINE, FINAL["seeds"]),
     log:
-        "logs/final_baseline/{dataset}/{method}.log",
+        "logs/train_final_baseline/{dataset}/{method}.log",
     benchmark:
-        "results/benchmarks/final_baseline/{dataset}/{method}.tsv"
+        "results/benchmarks/train_final_baseline/{dataset}/{method}.tsv"
     wildcard_constraints:
         method="[a-z0-9_]+|unimodal_[A-Za-z0-9]+",
     threads: FINAL["threads"]
@@ -56,10 +53,10 @@ rule final_baseline:
         method="{method}",
         seeds=FINAL["seeds"],
         modalities=lambda wc: list(modalities(wc.dataset)),
-        settings=FINAL_SETTINGS,
+        settings=final_baseline_settings,
         device=config["device"],
     script:
-        "../workflow_scripts/final_baseline.py"
+        "../workflow_scripts/train_final_baseline.py"
 
 
 rule tabulate_final:
@@ -85,14 +82,9 @@ rule tabulate_final:
         dataset="{dataset}",
         kind=lambda wc: dataset_spec(wc.dataset)["kind"],
         modalities=lambda wc: list(modalities(wc.dataset)),
-        setup={
-            **FINAL_SETTINGS,
-            "top": FINAL["top"],
-            "seeds": FINAL["seeds"],
-            "search_seeds": SEARCH_CFG["seeds"],
-        },
+        setup=final_table_settings(),
     script:
-        "../workflow_scripts/final_table.py"
+        "../workflow_scripts/tabulate_final.py"
 
 
 rule plot_final:
@@ -112,4 +104,4 @@ rule plot_final:
     params:
         title=lambda wc: f"Final training on {wc.dataset}: test score vs parameters",
     script:
-        "../workflow_scripts/final_plot.py"
+        "../workflow_scripts/plot_final.py"

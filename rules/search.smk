@@ -1,39 +1,4 @@
 # MFAS search (paper Algorithm 1): one job per SMBO level, summary, random baseline, table, plot.
-SEARCH_CFG = config["search"]
-SEARCH_TRAIN = {
-    key: SEARCH_CFG[key]
-    for key in (
-        "epochs",
-        "width",
-        "dropout",
-        "lr",
-        "weight_decay",
-        "batch_size",
-        "nonlinearities",
-        "weight_sharing",
-        "workers",
-    )
-}
-SEARCH_LEVEL = {
-    key: SEARCH_CFG[key]
-    for key in (
-        "iterations",
-        "k",
-        "t_max",
-        "t_min",
-        "sigma",
-        "surrogate_epochs",
-        "surrogate_lr",
-        "surrogate_hidden",
-        "surrogate_encoding",
-        "surrogate_memory",
-    )
-}
-# `extend` is a reserved name in Snakemake's params: search.extend travels as `unfold`.
-SEARCH_LEVEL["unfold"] = SEARCH_CFG["extend"]
-SEARCH_DIR = "results/search/{dataset}/seed{seed}"
-
-
 rule search_level:
     input:
         features=feature_files,
@@ -52,28 +17,25 @@ rule search_level:
     resources:
         gpu=GPU,
     params:
-        **SEARCH_TRAIN,
-        **SEARCH_LEVEL,
         level=lambda wc: int(wc.level),
-        seed=lambda wc: int(wc.seed),
-        device=config["device"],
+        settings=search_level_settings,
     script:
         "../workflow_scripts/search_level.py"
 
 
-rule search_summary:
+rule summarize_search:
     input:
         candidates=lambda wc: level_tables(wc.dataset, wc.seed),
     output:
         topk=f"{SEARCH_DIR}/topk.tsv",
     log:
-        "logs/search_summary/{dataset}/seed{seed}.log",
+        "logs/summarize_search/{dataset}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/search_summary/{dataset}/seed{seed}.tsv"
+        "results/benchmarks/summarize_search/{dataset}/seed{seed}.tsv"
     params:
         k=SEARCH_CFG["k"],
     script:
-        "../workflow_scripts/search_summary.py"
+        "../workflow_scripts/summarize_search.py"
 
 
 rule search_random:
@@ -90,13 +52,7 @@ rule search_random:
     resources:
         gpu=GPU,
     params:
-        **SEARCH_TRAIN,
-        seed=lambda wc: int(wc.seed),
-        max_layers=SEARCH_CFG["max_layers"],
-        iterations=SEARCH_CFG["iterations"],
-        k=SEARCH_CFG["k"],
-        random_protocol=SEARCH_CFG["random_protocol"],
-        device=config["device"],
+        settings=search_random_settings,
     script:
         "../workflow_scripts/search_random.py"
 
@@ -121,13 +77,7 @@ rule tabulate_search:
             if SEARCH_CFG["random_search"]
             else []
         ),
-        # Final training of each search's top architectures (rules/final.smk), when configured.
-        final=lambda wc: [
-            p
-            for d in SEARCH_DATASETS
-            if d in FINAL_DATASETS
-            for p in final_mfas_files(d)
-        ],
+        final=search_table_finals,
     output:
         table=report(
             "results/tables/search.md",
@@ -140,23 +90,7 @@ rule tabulate_search:
         "results/benchmarks/tabulate_search/search.tsv"
     params:
         top_k=SEARCH_CFG["top_k"],
-        setup={
-            key: SEARCH_CFG[key]
-            for key in (
-                "max_layers",
-                "iterations",
-                "k",
-                "epochs",
-                "width",
-                "nonlinearities",
-                "weight_sharing",
-                "surrogate_encoding",
-                "surrogate_memory",
-                "random_protocol",
-                "workers",
-            )
-        }
-        | {"unfold": SEARCH_CFG["extend"]},
+        setup=search_table_settings(),
     script:
         "../workflow_scripts/tabulate_search.py"
 

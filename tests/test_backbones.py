@@ -11,7 +11,13 @@ from sklearn.datasets import load_digits
 
 from mfas_core.data.schema import write_dataset
 from mfas_core.io import InputError
-from mfas_core.unimodal.backbones import build_backbone, load_backbone, run_train_backbone
+from mfas_core.settings import schema_defaults
+from mfas_core.unimodal.backbones import (
+    build_backbone,
+    load_backbone,
+    run_train_backbone,
+    training_params,
+)
 from mfas_core.unimodal.features import FeatureStore, extract_features
 
 CONV = {"type": "conv", "blocks": 2, "channels": 4}
@@ -39,6 +45,11 @@ def digits_file(tmp_path_factory):
     return path
 
 
+def training(**over) -> dict:
+    """rule train_backbone's `training` param: the schema's defaults with overrides."""
+    return training_params(schema_defaults("backbone_training") | over)
+
+
 def train(digits_file, tmp_path, modality="image", spec=CONV, seed=0):
     return run_train_backbone(
         str(digits_file),
@@ -47,7 +58,7 @@ def train(digits_file, tmp_path, modality="image", spec=CONV, seed=0):
         dataset="digits",
         modality=modality,
         spec=spec,
-        training=dict(epochs=3, batch_size=64, lr=3e-3, weight_decay=0.0, max_train=0),
+        training=training(epochs=3, batch_size=64, lr=3e-3, weight_decay=0.0, max_train=0),
         seed=seed,
         device="cpu",
         threads=1,
@@ -224,6 +235,6 @@ def test_small_training_sets_get_enough_epochs_for_min_steps(digits_file, tmp_pa
     m = run_train_backbone(
         str(digits_file), str(tmp_path / "m.pt"), str(tmp_path / "m.json"),
         dataset="digits", modality="profile", spec=MLP, seed=0, device="cpu", threads=1,
-        training=dict(epochs=1, batch_size=100, lr=1e-3, weight_decay=0.0, min_steps=30),
+        training=training(epochs=1, batch_size=100, lr=1e-3, weight_decay=0.0, min_steps=30),
     )  # fmt: skip
     assert m["epochs"] == 3 and len(m["history"]) == 3  # 1,200 samples / 100 = 12 steps per epoch

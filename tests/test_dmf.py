@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from helpers import dmf_settings
 from sklearn.datasets import load_digits
 
 from mfas_core.data.schema import write_dataset
@@ -63,6 +64,8 @@ def digits_h5(tmp_path_factory):
 
 def train(digits_h5, out, model="dmf", variant="disc", seed=0, **kw):
     args = {**SMALL, **TRAIN, **kw}
+    if isinstance(args.get("cd_pretrain"), bool):
+        args["cd_pretrain"] = [variant] if args["cd_pretrain"] else []
     return train_dmf(
         digits_h5,
         out / f"{model}_{variant}_{seed}.pt",
@@ -71,7 +74,7 @@ def train(digits_h5, out, model="dmf", variant="disc", seed=0, **kw):
         variant=variant,
         model=model,
         seed=seed,
-        **args,
+        **dmf_settings(variant, **args),
     )
 
 
@@ -172,7 +175,7 @@ def test_discriminative_networks_learn_the_digit_halves(digits_h5, tmp_path, mod
 
 
 def test_training_is_deterministic_for_a_seed(digits_h5, tmp_path):
-    # b runs after another seed's run in the same process, as in a dmf_train job (all seeds
+    # b runs after another seed's run in the same process, as in a train_dmf job (all seeds
     # in one process): nothing may carry over.
     a = train(digits_h5, tmp_path / "a", max_epochs=3, min_steps=0)
     c = train(digits_h5, tmp_path / "c", max_epochs=3, min_steps=0, seed=1)
@@ -262,7 +265,9 @@ def test_early_stopping_restores_the_best_validation_weights(digits_h5):
     data, info = load_pairs(digits_h5)
     torch.manual_seed(0)
     net = FusionNet("dmf", (32, 32), [16], [24, 10], n_classes=10)
-    settings = DMFSettings(patience=2, batch_size=64, val_max=200)
+    settings = DMFSettings.from_params(
+        **dmf_settings("disc", patience=2, batch_size=64, val_max=200), threads=None
+    )
     history, best = fit(
         net, data, info["modalities"], settings, variant="disc", seed=0, max_epochs=40,
         lr=0.05, device="cpu",
@@ -289,6 +294,6 @@ def test_a_file_that_is_not_a_checkpoint_raises_input_error_naming_it(tmp_path):
 
 
 def test_cd_pretraining_is_chosen_per_variant():
-    default = DMFSettings.from_params(cd_pretrain=["encdec"])
-    assert default.for_variant("encdec")["cd"] and not default.for_variant("disc")["cd"]
-    assert DMFSettings.from_params(cd_pretrain=True).for_variant("disc")["cd"]
+    assert dmf_settings("encdec", cd_pretrain=["encdec"])["cd"] is not None
+    assert dmf_settings("disc", cd_pretrain=["encdec"])["cd"] is None
+    assert dmf_settings("disc", cd_pretrain=["disc", "encdec"])["cd"]["k"] == 1

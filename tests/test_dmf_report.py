@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import dmf_settings
 from test_dmf import SMALL, write_digit_halves
 
 from mfas_core.dmf.train import train_dmf
@@ -38,12 +39,8 @@ def runs(tmp_path_factory):
                     model=model,
                     seed=seed,
                     damage=damage,
-                    max_epochs=3,
-                    batch_size=64,
-                    lr=3e-3,
-                    device="cpu",
                     threads=1,
-                    **SMALL,
+                    **dmf_settings("disc", max_epochs=3, batch_size=64, lr=3e-3, **SMALL),
                 )
                 paths.append(f"{stem}.json")
     return paths

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import dmf_settings, eval_settings
 from sklearn.datasets import load_digits
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -147,20 +148,18 @@ def encdec(tmp_path_factory):
         variant="encdec",
         model="dmf",
         seed=0,
-        encdec_max_epochs=30,
-        patience=30,
-        batch_size=64,
-        encdec_lr=1e-2,
-        modality_dropout=0.5,
-        cd_pretrain=False,  # evaluation is under test here, not the initialisation
-        device="cpu",
         threads=1,
-        **SMALL,
-    )
+        **dmf_settings(
+            "encdec", encdec_max_epochs=30, patience=30, batch_size=64, encdec_lr=1e-2,
+            modality_dropout=0.5,
+            cd_pretrain=[],  # evaluation is under test here, not the initialisation
+            **SMALL,
+        ),
+    )  # fmt: skip
     return out
 
 
-EVAL = {"svm_c": 1.0, "svm_max_train": 1000, "retrieval_max_queries": 50, "device": "cpu"}
+EVAL = eval_settings(svm_c=1.0, svm_max_train=1000, retrieval_max_queries=50)
 
 
 # function-scoped on purpose: mutation testing maps a function only to the tests that call it,

@@ -18,6 +18,7 @@ from test_data_sources import mmimdb_file
 from test_search import write_digit_features
 
 from mfas_core.final.select import choose_top1, read_metrics
+from mfas_core.final.settings import baseline_params, train_params
 from mfas_core.final.train import run_final_baseline, run_final_train
 from mfas_core.io import InputError
 from mfas_core.report.final_tables import final_table, top_k_test_scores
@@ -27,6 +28,14 @@ import h5py  # noqa: E402
 
 SETTINGS = dict(width=16, dropout=0.2, epochs=2, lr=1e-2, weight_decay=1e-4, batch_size=64,
                 min_steps=100, finetune_epochs=0, finetune_lr=1e-3, lrtf_rank=2)  # fmt: skip
+TRAIN = train_params(SETTINGS)  # rule train_final's `settings`
+
+
+def baseline(method: str) -> dict:
+    """rule train_final_baseline's `settings` for `method`."""
+    return baseline_params(SETTINGS, method)
+
+
 ARCHS = ["3-2-1", "1-1-2_3-2-1", "2-1-1"]
 
 
@@ -53,7 +62,7 @@ def train_all(features, topk, out: Path) -> list[dict]:
             search_seed=0,
             seed=0,
             nonlinearities=["relu", "sigmoid"],
-            settings=SETTINGS,
+            settings=TRAIN,
         )  # fmt: skip
         for r in (1, 2, 3)
     ]
@@ -77,7 +86,7 @@ def test_metrics_hold_val_and_test_scores_params_and_seconds(digits, tmp_path):
     _, features, topk = digits
     m = run_final_train(features, topk, str(tmp_path / "m.json"), dataset="digits", rank=2,
                         search_seed=0, seed=0, nonlinearities=["relu", "sigmoid"],
-                        settings=SETTINGS)  # fmt: skip
+                        settings=TRAIN)  # fmt: skip
     saved = json.loads((tmp_path / "m.json").read_text())
     assert saved["architecture"] == ARCHS[1] and saved["rank"] == 2
     assert 0.5 < saved["val"] <= 1 and 0.5 < saved["test"] <= 1  # digits halves fuse well
@@ -91,7 +100,7 @@ def test_a_seed_trained_after_another_in_one_process_equals_it_trained_alone(dig
     # nothing may carry over from one seed's run to the next.
     _, features, topk = digits
     kw = dict(dataset="digits", rank=2, search_seed=0, nonlinearities=["relu", "sigmoid"],
-              settings=SETTINGS)  # fmt: skip
+              settings=TRAIN)  # fmt: skip
     alone = run_final_train(features, topk, str(tmp_path / "a.json"), seed=1, **kw)
     run_final_train(features, topk, str(tmp_path / "b0.json"), seed=0, **kw)
     after = run_final_train(features, topk, str(tmp_path / "b1.json"), seed=1, **kw)
@@ -100,7 +109,8 @@ def test_a_seed_trained_after_another_in_one_process_equals_it_trained_alone(dig
         return m["val"], m["test"], m["phase1"]["history"]
 
     assert scores(alone) == scores(after)
-    base = dict(dataset="digits", method="gmu", modalities=["left", "right"], settings=SETTINGS)
+    base = dict(dataset="digits", method="gmu", modalities=["left", "right"],
+                settings=baseline("gmu"))  # fmt: skip
     b_alone = run_final_baseline(features, str(tmp_path / "c.json"), seed=1, **base)
     run_final_baseline(features, str(tmp_path / "d0.json"), seed=0, **base)
     b_after = run_final_baseline(features, str(tmp_path / "d1.json"), seed=1, **base)
@@ -129,7 +139,7 @@ def test_rank_beyond_the_search_table_is_named(digits, tmp_path):
     _, features, topk = digits
     with pytest.raises(InputError, match="topk.tsv: rank: no rank 7"):
         run_final_train(features, topk, str(tmp_path / "m.json"), dataset="digits", rank=7,
-                        search_seed=0, seed=0, nonlinearities=["relu"], settings=SETTINGS)  # fmt: skip
+                        search_seed=0, seed=0, nonlinearities=["relu"], settings=TRAIN)  # fmt: skip
     assert not (tmp_path / "m.json").exists()
 
 
@@ -140,12 +150,12 @@ def test_table_rows_are_the_means_of_their_metrics_files(digits, tmp_path):
         for r in (1, 2):
             out = tmp_path / f"mfas_r{r}_s{seed}.json"
             run_final_train(features, topk, str(out), dataset="digits", rank=r, search_seed=0,
-                            seed=seed, nonlinearities=["relu", "sigmoid"], settings=SETTINGS)  # fmt: skip
+                            seed=seed, nonlinearities=["relu", "sigmoid"], settings=TRAIN)  # fmt: skip
             paths.append(str(out))
         for method in ("unimodal_left", "late_fusion"):
             out = tmp_path / f"{method}_s{seed}.json"
             run_final_baseline(features, str(out), dataset="digits", method=method,
-                               modalities=["left", "right"], seed=seed, settings=SETTINGS)  # fmt: skip
+                               modalities=["left", "right"], seed=seed, settings=baseline(method))  # fmt: skip
             paths.append(str(out))
     text = final_table(paths, [], str(tmp_path / "t.md"), str(tmp_path / "t.tsv"),
                        dataset="digits", kind="hdf5", modalities=["left", "right"],

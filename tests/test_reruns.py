@@ -13,7 +13,7 @@ from conftest import copy_workflow, snakemake
 
 DATA = {"prepare_data"}
 UNIMODAL = {"train_backbone", "extract_features", "tabulate_unimodal"}
-SEARCH = {"search_level", "search_summary", "search_random", "tabulate_search", "plot_search"}
+SEARCH = {"search_level", "summarize_search", "search_random", "tabulate_search", "plot_search"}
 
 
 def planned_jobs(workdir, tmp_path, edit: dict | None) -> dict[str, int]:
@@ -34,12 +34,12 @@ def planned_jobs(workdir, tmp_path, edit: dict | None) -> dict[str, int]:
 
 
 def dmf_rules(jobs) -> set[str]:
-    return {r for r in jobs if r.startswith("dmf_")}
+    return {r for r in jobs if "dmf" in r}
 
 
 def test_search_k_reruns_the_search_and_what_follows_only(smoke_workflow, tmp_path):
     jobs = planned_jobs(smoke_workflow, tmp_path, {"search": {"k": 5}})
-    assert {"search_level", "search_summary", "search_random", "tabulate_search"} <= set(jobs)
+    assert {"search_level", "summarize_search", "search_random", "tabulate_search"} <= set(jobs)
     assert not set(jobs) & (DATA | UNIMODAL), jobs
     assert not dmf_rules(jobs), jobs
 
@@ -52,15 +52,40 @@ def test_backbone_channels_rerun_that_backbone_and_downstream_never_prepare_data
         smoke_workflow, tmp_path, {"datasets": {"mfeat": {"backbones": {"pix": pix}}}}
     )
     assert jobs.get("train_backbone") == 1 and jobs.get("extract_features") == 1, jobs
-    assert {"search_level", "search_summary", "tabulate_search", "tabulate_unimodal"} <= set(jobs)
+    assert {"search_level", "summarize_search", "tabulate_search", "tabulate_unimodal"} <= set(jobs)
     assert "prepare_data" not in jobs, jobs
     assert not dmf_rules(jobs), jobs  # DMF trains on the data, not on the backbones
 
 
 def test_dmf_epochs_rerun_dmf_only(smoke_workflow, tmp_path):
     jobs = planned_jobs(smoke_workflow, tmp_path, {"dmf": {"max_epochs": 5}})
-    assert "dmf_train" in jobs
+    assert "train_dmf" in jobs
     assert set(jobs) == dmf_rules(jobs), jobs
+
+
+def test_a_discriminative_dmf_key_reruns_the_discriminative_nets_only(smoke_workflow, tmp_path):
+    jobs = planned_jobs(smoke_workflow, tmp_path, {"dmf": {"max_train": 900}})
+    # smoke: 3 disc instances (mnist_halves d0, d50; mfeat) x 3 models
+    assert jobs.get("train_dmf") == 9, jobs
+    assert not {"evaluate_dmf", "evaluate_dmf_baselines", "tabulate_dmf_retrieval"} & set(jobs)
+    assert set(jobs) == dmf_rules(jobs), jobs
+
+
+def test_an_encoder_decoder_key_reruns_the_encoder_decoders_and_their_evaluation_only(
+    smoke_workflow, tmp_path
+):
+    jobs = planned_jobs(smoke_workflow, tmp_path, {"dmf": {"encdec_max_train": 900}})
+    # smoke: 2 encoder-decoder instances (mnist_halves d0, mfeat) x 3 models
+    assert jobs.get("train_dmf") == 6 and jobs.get("evaluate_dmf") == 6, jobs
+    assert not {"tabulate_dmf", "plot_dmf_curves", "evaluate_dmf_baselines"} & set(jobs), jobs
+    assert set(jobs) == dmf_rules(jobs), jobs
+
+
+def test_lrtf_rank_reruns_the_lrtf_baseline_and_its_tables_only(smoke_workflow, tmp_path):
+    jobs = planned_jobs(smoke_workflow, tmp_path, {"final": {"lrtf_rank": 3}})
+    assert jobs.get("train_final_baseline") == 2, jobs  # lrtf of avmnist and of mfeat
+    assert "train_final" not in jobs, jobs
+    assert set(jobs) <= {"train_final_baseline", "tabulate_final", "plot_final"}, jobs
 
 
 def test_final_width_reruns_final_training_and_its_tables_only(smoke_workflow, tmp_path):

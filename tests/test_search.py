@@ -24,13 +24,14 @@ from mfas_core.report.tables import paired_comparison, search_table
 from mfas_core.search.batched import WeightBank
 from mfas_core.search.random import paper_draw, run_random_search
 from mfas_core.search.sampling import sample_without_replacement, sampling_probs, temperature
-from mfas_core.search.settings import SearchSettings
+from mfas_core.search.settings import RandomSearchSettings, SearchSettings, TrainSettings
 from mfas_core.search.smbo import level_pool, run_search_level
 from mfas_core.search.space import SearchSpace, arch_to_text
 from mfas_core.search.state import LevelState
 from mfas_core.search.steps import COLUMNS, step_seed
 from mfas_core.search.summary import summarize_search
 from mfas_core.search.surrogate import Surrogate
+from mfas_core.settings import field_names
 from mfas_core.unimodal.features import FeatureStore
 
 os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
@@ -105,6 +106,14 @@ def settings(**over) -> SearchSettings:
 
 
 S = settings()
+RANDOM = {k: v for k, v in PARAMS.items() if k in field_names(TrainSettings)} | dict(
+    seed=0, iterations=2, k=3, max_layers=2, random_protocol="paper"
+)
+
+
+def random_settings(**over) -> RandomSearchSettings:
+    """The tests' random-search settings, as rule search_random's params would give them."""
+    return RandomSearchSettings.from_params(**{**RANDOM, **over})
 
 
 @pytest.fixture(scope="module")
@@ -370,7 +379,7 @@ def test_weight_sharing_off_writes_an_empty_bank(features, tmp_path):
 
 
 def test_paper_random_search_draws_k_per_step_for_e_search_times_l_steps(features, tmp_path):
-    s = settings(max_layers=3)
+    s = random_settings(max_layers=3)
     frame = run_random_search(features, str(tmp_path / "random.tsv"), s)
     assert len(frame) == s.iterations * s.max_layers * s.k
     assert frame["architecture"].is_unique
@@ -394,7 +403,7 @@ def test_depth_matched_random_search_trains_as_many_of_each_depth_as_mfas(
     features, levels, tmp_path
 ):
     _, frames, _ = levels
-    s = settings(max_layers=3, random_protocol="depth_matched")
+    s = random_settings(max_layers=3, random_protocol="depth_matched")
     frame = run_random_search(features, str(tmp_path / "random.tsv"), s)
     mfas = pd.concat(frames)
     depth = lambda f: f["architecture"].str.count("_").value_counts().sort_index().tolist()  # noqa: E731

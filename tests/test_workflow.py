@@ -37,7 +37,7 @@ def test_dry_run_of_default_config_lists_every_stage(tmp_path):
         "train_backbone",
         "extract_features",
         "search_level",
-        "dmf_train",
+        "train_dmf",
         "all",
     ):
         assert rule in rules, rules
@@ -165,7 +165,7 @@ def test_config_edit_reruns_only_the_affected_rules(smoke_workflow, tmp_path):
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(cfg))
     rules = planned_rules(smoke_workflow, "--configfile", str(edited))
-    assert "dmf_train" in rules
+    assert "train_dmf" in rules
     assert not {"prepare_data", "train_backbone", "extract_features", "search_level"} & set(rules)
 
 
@@ -178,7 +178,7 @@ def test_dry_run_through_the_slurm_profile_plans_every_job_with_its_resources(tm
     assert profile["executor"] == "slurm"
     jobs = re.findall(r"^rule (\w+):\n(.*?)(?=\n\n|\Z)", out, flags=re.M | re.S)
     rules = {r for r, _ in jobs}
-    assert {"prepare_data", "train_backbone", "search_level", "dmf_train"} <= rules
+    assert {"prepare_data", "train_backbone", "search_level", "train_dmf"} <= rules
     assert set(profile["set-resources"]) <= rules  # no request for a rule that does not exist
     for rule, block in jobs:
         res = dict(re.findall(r"(\w+)=([^,\s]+)", block.split("resources:")[1]))
@@ -186,7 +186,7 @@ def test_dry_run_through_the_slurm_profile_plans_every_job_with_its_resources(tm
         want = want or profile["default-resources"]["mem_mb"]
         assert int(res["mem_mb"]) == want, (rule, res)
         assert int(res["runtime"]) == profile["default-resources"]["runtime"]
-        if rule in ("train_backbone", "search_level", "dmf_train"):
+        if rule in ("train_backbone", "search_level", "train_dmf"):
             assert res.get("gpu") == "1", (rule, res)  # the default config asks for a GPU
 
 

@@ -36,7 +36,7 @@ def test_every_dmf_run_records_its_setup_and_the_papers_input_conditions(smoke_w
             assert len(m["history"]) == m["epochs"] and (run / "model.pt").stat().st_size > 0
             assert 1 <= m["best_epoch"] <= m["epochs"] <= m["max_epochs"]
             assert m["cd_pretrain"] is False  # as the default: CD for the encoder-decoder only
-            bench = smoke_workflow / "results" / "benchmarks" / "dmf_train" / ds / "disc"
+            bench = smoke_workflow / "results" / "benchmarks" / "train_dmf" / ds / "disc"
             assert (bench / f"{model}.tsv").exists()
 
 
@@ -92,8 +92,13 @@ def test_changing_the_svm_c_reruns_only_the_evaluation_jobs(smoke_workflow):
     (smoke_workflow / "svm_c.yaml").write_text(yaml.safe_dump(cfg))
     out = snakemake(smoke_workflow, "-n", "--quiet", "rules", "--configfile", "svm_c.yaml").stdout
     planned = {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+$", out, re.M)} - {"total"}
-    assert planned >= {"dmf_evaluate", "dmf_baselines", "dmf_svm_table", "dmf_retrieval_table"}
-    assert not planned & {"dmf_train", "dmf_table", "prepare_data"}
+    assert planned >= {
+        "evaluate_dmf",
+        "evaluate_dmf_baselines",
+        "tabulate_dmf_svm",
+        "tabulate_dmf_retrieval",
+    }
+    assert not planned & {"train_dmf", "tabulate_dmf", "prepare_data"}
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +120,8 @@ def byo_workflow(tmp_path_factory):
 
 def test_a_byo_hdf5_dataset_goes_through_every_dmf_rule(byo_workflow):
     bench = byo_workflow / "results" / "benchmarks"
-    for rule in ("dmf_train", "dmf_evaluate", "dmf_baselines", "dmf_table", "dmf_svm_table",
-                 "dmf_retrieval_table", "dmf_plot_curves"):  # fmt: skip
+    for rule in ("train_dmf", "evaluate_dmf", "evaluate_dmf_baselines", "tabulate_dmf", "tabulate_dmf_svm",
+                 "tabulate_dmf_retrieval", "plot_dmf_curves"):  # fmt: skip
         assert any((bench / rule).rglob("*.tsv")), rule
     tables = byo_workflow / "results" / "tables"
     assert "| left+right |" in (tables / "dmf_digits.md").read_text()

@@ -92,4 +92,4 @@ def test_changing_search_workers_reruns_the_searches(smoke_workflow):
 
 def test_changing_threads_reruns_nothing_of_the_search(smoke_workflow):
     planned = _planned_rules(smoke_workflow, lambda c: c.update(threads=2))
-    assert not planned & {"search_level", "search_random", "search_summary", "tabulate_search"}
+    assert not planned & {"search_level", "search_random", "summarize_search", "tabulate_search"}

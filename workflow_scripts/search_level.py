@@ -14,6 +14,6 @@ with rule_log(snakemake):
         str(Path(snakemake.output.state).parent),
         level,
         prev_dir=list(snakemake.input.previous),
-        settings=SearchSettings.from_params(**params),
+        settings=SearchSettings.from_params(**params["settings"]),
         threads=snakemake.threads,
     )

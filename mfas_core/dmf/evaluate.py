@@ -1,10 +1,10 @@
 """Evaluation of joint representations: SVM classification and cross-modal retrieval (DMF §3.2,
 §4.2-4.4), and the baselines beside them.
 
-`evaluate_encdec` (rule dmf_evaluate) reads an encoder-decoder checkpoint, encodes the
+`evaluate_encdec` (rule evaluate_dmf) reads an encoder-decoder checkpoint, encodes the
 dataset's pairs under the paper's input conditions (both modalities, or one with the other
 zeroed) and scores the joint code with an SVM and by cross-modal retrieval. `evaluate_baselines`
-(rule dmf_baselines) scores the raw inputs the same way: SVM on the raw concatenation and on
+(rule evaluate_dmf_baselines) scores the raw inputs the same way: SVM on the raw concatenation and on
 its PCA with the code's dimension; retrieval by CCA between the modalities and by raw cosine
 (only where both modalities have the same width). Both draw the same samples
 (`evaluation_samples`) from the seed, so every number of a table row sees the same pairs.
@@ -143,9 +143,10 @@ def evaluate_encdec(
     dataset: str,
     model: str,
     seed: int,
+    threads: int | None = None,
     **params,
 ) -> dict:
-    """SVM accuracy and retrieval mAP of one encoder-decoder's joint code (rule dmf_evaluate).
+    """SVM accuracy and retrieval mAP of one encoder-decoder's joint code (rule evaluate_dmf).
 
     SVM: one per input condition (both modalities, or one alone with the other zeroed), fit on
     training pairs encoded under that condition and tested on the test split under the same
@@ -154,7 +155,7 @@ def evaluate_encdec(
     the codes centred by their training mean (per condition); an item is relevant when its
     label matches (paper Table 2 protocol).
     """
-    settings = EvalSettings.from_params(**params)
+    settings = EvalSettings.from_params(**params, threads=threads)
     net, ckpt = load_net(model_path)
     data, info, idx = _load_data(data_path, seed, settings, scaler=ckpt["scaler"])
     mods = info["modalities"]
@@ -193,6 +194,8 @@ def evaluate_baselines(
     dataset: str,
     seed: int,
     code_dim: int,
+    cca_components: int,
+    threads: int | None = None,
     **params,
 ) -> dict:
     """The raw-input baselines of a (dataset, seed), on the samples `evaluate_encdec` uses.
@@ -204,7 +207,7 @@ def evaluate_baselines(
     (each centred by its training mean, as the codes are) where both have the same width (None otherwise: cosine across different spaces means
     nothing).
     """
-    settings = EvalSettings.from_params(**params)
+    settings = EvalSettings.from_params(**params, threads=threads)
     data, info, idx = _load_data(data_path, seed, settings)
     mods = info["modalities"]
     tx, ty, tlab = data["test"]
@@ -219,7 +222,7 @@ def evaluate_baselines(
         pca_acc[cond] = _svm(
             settings, seed, pca.transform(train_in), trlab, pca.transform(test_in), tlab
         )
-    n_cca = int(min(settings.cca_components, trx.shape[1], try_.shape[1], len(trlab) - 1))
+    n_cca = int(min(cca_components, trx.shape[1], try_.shape[1], len(trlab) - 1))
     cca = CCA(n_components=n_cca, max_iter=1000).fit(trx, try_)
     ca, cb = cca.transform(tx, ty)
     cosine = None

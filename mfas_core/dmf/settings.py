@@ -1,82 +1,77 @@
-"""DMF settings: one frozen dataclass built once from the rule's params (config section `dmf`)."""
+"""DMF settings (config section `dmf`): one frozen dataclass per job, built once from the
+rule's `settings` param.
+
+A discriminative and an encoder-decoder net read different keys of `dmf` (the `encdec_*`
+learning rate, epoch cap and training-set cap; modality dropout; CD pretraining only where
+`cd_pretrain` names the variant), so `train_params` gives each variant's job exactly what it
+reads: editing `dmf.max_train` re-runs the discriminative nets only. Defaults equal the
+schema's (tests/test_settings.py); `from_params` requires every field.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from mfas_core.dmf.cd import CDSettings
+from mfas_core.settings import build, pick
+
+VARIANTS = ("disc", "encdec")
+# Keys both variants read, under the same name in the config and the settings.
+SHARED_KEYS = ("modality_sizes", "shared_sizes", "patience", "min_steps", "batch_size",
+               "weight_decay", "val_max")  # fmt: skip
+# Config keys of each variant's learning rate, epoch cap and training-set cap.
+VARIANT_KEYS = {
+    "disc": {"lr": "lr", "max_epochs": "max_epochs", "max_train": "max_train"},
+    "encdec": {"lr": "encdec_lr", "max_epochs": "encdec_max_epochs", "max_train": "encdec_max_train"},
+}  # fmt: skip
+CD_KEYS = {"k": "cd_k", "epochs": "cd_epochs", "lr": "cd_lr", "min_steps": "cd_min_steps"}
+EVAL_KEYS = ("svm_c", "svm_kernel", "svm_max_train", "retrieval_max_queries", "query_fraction")
 
 
 @dataclass(frozen=True)
 class DMFSettings:
-    """Training settings of one EMF/IMF/DMF network (see config/schema.yaml, `dmf`).
+    """Training settings of one EMF/IMF/DMF net of one variant (see `train_params`).
 
-    The encoder-decoder variant has its own learning rate, epoch cap and training-set cap
-    (`encdec_*`): reconstruction needs more passes than classification to give a usable code.
-    """
+    Defaults: the schema's for the discriminative variant (no modality dropout, no CD)."""
 
     modality_sizes: tuple[int, ...] = (512, 128)
     shared_sizes: tuple[int, ...] = (512, 256, 64)
     max_epochs: int = 20
     patience: int = 3
-    min_steps: int = 0
+    min_steps: int = 300
     batch_size: int = 128
     lr: float = 0.003
     weight_decay: float = 0.0
-    max_train: int = 0
+    max_train: int = 10000
     val_max: int = 2000
-    encdec_lr: float = 0.003
-    encdec_max_epochs: int = 20
-    encdec_max_train: int = 0
-    modality_dropout: float = 0.5
-    cd_pretrain: tuple[str, ...] = ("encdec",)
-    cd_k: int = 1
-    cd_epochs: int = 2
-    cd_lr: float = 0.05
-    cd_min_steps: int = 150
+    modality_dropout: float = 0.0
+    cd: CDSettings | None = None
     device: str = "auto"
     threads: int | None = None
 
     @classmethod
     def from_params(cls, **params) -> DMFSettings:
-        """Settings from a rule's params (plain builtins); unknown keys are ignored."""
-        known = {f.name for f in fields(cls)}
-        kw = {k: v for k, v in params.items() if k in known}
-        for k in ("modality_sizes", "shared_sizes"):
-            if k in kw:
-                kw[k] = tuple(int(v) for v in kw[k])
-        if isinstance(kw.get("cd_pretrain"), bool):  # True / False: every variant / none
-            kw["cd_pretrain"] = ("disc", "encdec") if kw["cd_pretrain"] else ()
-        elif "cd_pretrain" in kw:
-            kw["cd_pretrain"] = tuple(kw["cd_pretrain"])
-        return cls(**kw)
+        """From a rule's `settings` param (plus the job's threads); every field required."""
+        return build(cls, params, "dmf")
 
-    def for_variant(self, variant: str) -> dict:
-        """Learning rate, epoch cap, training-set cap and CD pretraining of a variant."""
-        cd = variant in self.cd_pretrain
-        if variant == "encdec":
-            return {
-                "lr": self.encdec_lr,
-                "max_epochs": self.encdec_max_epochs,
-                "max_train": self.encdec_max_train,
-                "cd": cd,
-            }
-        return {"lr": self.lr, "max_epochs": self.max_epochs, "max_train": self.max_train, "cd": cd}
 
-    @property
-    def cd(self) -> CDSettings:
-        return CDSettings(
-            k=self.cd_k,
-            epochs=self.cd_epochs,
-            lr=self.cd_lr,
-            batch_size=self.batch_size,
-            min_steps=self.cd_min_steps,
-        )
+def train_params(dmf: dict, variant: str, device: str) -> dict:
+    """The `settings` param of rule train_dmf for one variant: what that variant reads."""
+    if variant not in VARIANTS:
+        raise ValueError(f"DMF variant {variant!r} is not one of {VARIANTS}")
+    out = pick(dmf, SHARED_KEYS, "dmf")
+    out |= {name: dmf[key] for name, key in VARIANT_KEYS[variant].items()}
+    out["modality_dropout"] = dmf["modality_dropout"] if variant == "encdec" else 0.0
+    cd = None
+    if variant in dmf["cd_pretrain"]:
+        cd = {name: dmf[key] for name, key in CD_KEYS.items()} | {"batch_size": dmf["batch_size"]}
+    return out | {"cd": cd, "device": device}
 
 
 @dataclass(frozen=True)
 class EvalSettings:
-    """Evaluation of joint codes and the baselines beside them (rules dmf_evaluate, dmf_baselines).
+    """Evaluation of joint codes and the baselines beside them (rules evaluate_dmf,
+    evaluate_dmf_baselines); defaults = the schema.
 
     Both rules draw the same samples from (seed, these settings): the SVM's training subset and
     the retrieval queries / items (`mfas_core.dmf.evaluate.evaluation_samples`).
@@ -87,11 +82,15 @@ class EvalSettings:
     svm_max_train: int = 2000
     retrieval_max_queries: int = 500
     query_fraction: float = 0.25
-    cca_components: int = 10
     device: str = "auto"
     threads: int | None = None
 
     @classmethod
     def from_params(cls, **params) -> EvalSettings:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in params.items() if k in known})
+        """From a rule's `settings` param (plus the job's threads); every field required."""
+        return build(cls, params, "dmf")
+
+
+def eval_params(dmf: dict, device: str) -> dict:
+    """The `settings` param shared by rules evaluate_dmf and evaluate_dmf_baselines."""
+    return pick(dmf, EVAL_KEYS, "dmf") | {"device": device}

@@ -1,4 +1,4 @@
-"""Training one EMF/IMF/DMF network (rule dmf_train): fit, predict, encode, error rates."""
+"""Training one EMF/IMF/DMF network (rule train_dmf): fit, predict, encode, error rates."""
 
 from __future__ import annotations
 
@@ -195,23 +195,23 @@ def train_dmf(
     model: str,
     seed: int,
     damage: float | None = None,
+    threads: int | None = None,
     **params,
 ) -> dict:
-    """Train one EMF/IMF/DMF network (rule dmf_train); write its checkpoint and metrics.
+    """Train one EMF/IMF/DMF network (rule train_dmf); write its checkpoint and metrics.
 
-    `params` are the `dmf` config section's training keys (`DMFSettings.from_params`).
+    `params` are the variant's settings (`mfas_core.dmf.settings.train_params`) and threads.
     metrics.json: dataset, damage, variant, model, seed, parameter counts, seconds, history,
     the best-validation epoch whose weights are saved and, for disc, the test error (%) at that
     checkpoint with both modalities and with each alone (paper Table 1). The checkpoint holds
     the constructor arguments, weights and input scaler (see `load_net`). Small training sets
     get a higher epoch cap: at least `min_steps` optimiser steps are allowed.
     """
-    settings = DMFSettings.from_params(**params)
-    per = settings.for_variant(variant)
+    settings = DMFSettings.from_params(**params, threads=threads)
     set_threads(settings.threads)
     set_seed(seed)
     dev = pick_device(settings.device)
-    data, info = load_pairs(data_path, max_train=per["max_train"], seed=seed)
+    data, info = load_pairs(data_path, max_train=settings.max_train, seed=seed)
     mods = info["modalities"]
     in_sizes = (data["train"][0].shape[1], data["train"][1].shape[1])
     modality_sizes, shared_sizes = pathway_sizes(
@@ -219,15 +219,15 @@ def train_dmf(
     )
     net = build_net(model, variant, in_sizes, len(info["classes"]), modality_sizes, shared_sizes)
     steps_per_epoch = math.ceil(len(data["train"][2]) / settings.batch_size)
-    max_epochs = max(int(per["max_epochs"]), math.ceil(settings.min_steps / steps_per_epoch))
+    max_epochs = max(int(settings.max_epochs), math.ceil(settings.min_steps / steps_per_epoch))
     start = time.time()
     cd_error = None
-    if per["cd"]:
+    if settings.cd is not None:
         cd_error = pretrain_cd(net, data["train"][0], data["train"][1], settings.cd, seed)
     net.to(dev)
     history, best = fit(
         net, data, mods, settings, variant=variant, seed=seed, max_epochs=max_epochs,
-        lr=per["lr"], device=dev,
+        lr=settings.lr, device=dev,
     )  # fmt: skip
     metrics = {
         "dataset": dataset,
@@ -242,18 +242,18 @@ def train_dmf(
         "n_test": int(len(data["test"][2])),
         "n_params": count_parameters(net),
         "n_params_all": count_parameters(net, "all"),
-        "cd_pretrain": per["cd"],
-        "cd_k": settings.cd_k,
-        "cd_epochs": settings.cd_epochs,
+        "cd_pretrain": settings.cd is not None,
+        "cd_k": settings.cd.k if settings.cd is not None else None,
+        "cd_epochs": settings.cd.epochs if settings.cd is not None else None,
         "cd_error": cd_error,
         "max_epochs": max_epochs,
         "epochs": len(history),
         "best_epoch": best,
         "patience": settings.patience,
         "batch_size": settings.batch_size,
-        "lr": per["lr"],
+        "lr": settings.lr,
         "weight_decay": settings.weight_decay,
-        "modality_dropout": settings.modality_dropout if variant == "encdec" else 0.0,
+        "modality_dropout": settings.modality_dropout,
         "modality_sizes": list(modality_sizes),
         "shared_sizes": list(shared_sizes),
         "seconds": round(time.time() - start, 2),

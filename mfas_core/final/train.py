@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
 
 from mfas_core.config import ConfigError
 from mfas_core.final.data import TapData, load_taps
+from mfas_core.final.settings import BaselineSettings, FinalSettings
 from mfas_core.io import InputError, pick_device, set_seed, set_threads, write_json
 from mfas_core.models.base import build_baseline
 from mfas_core.models.finetune import FinetuneNet
@@ -24,36 +24,6 @@ from mfas_core.models.mfas_net import MFASNet
 from mfas_core.search.space import text_to_arch
 from mfas_core.training import FitResult, FitSettings, fit, n_parameters, predict, score
 from mfas_core.unimodal.features import FeatureStore
-
-
-@dataclass(frozen=True)
-class FinalSettings:
-    """The `final:` config section as one value (see config/schema.yaml)."""
-
-    width: int
-    dropout: float
-    epochs: int
-    lr: float
-    weight_decay: float
-    batch_size: int
-    min_steps: int
-    finetune_epochs: int
-    finetune_lr: float
-    lrtf_rank: int
-
-    @classmethod
-    def from_params(cls, **params) -> FinalSettings:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in params.items() if k in names})
-
-    def phase1(self, seed: int) -> FitSettings:
-        return FitSettings(
-            self.epochs, self.lr, self.weight_decay, self.batch_size, seed, self.min_steps
-        )
-
-    def phase2(self, seed: int) -> FitSettings:
-        return FitSettings(self.finetune_epochs, self.finetune_lr, self.weight_decay,
-                           self.batch_size, seed)  # fmt: skip
 
 
 def run_seed(*parts: int) -> int:
@@ -228,7 +198,7 @@ def run_final_baseline(
     threads: int | None = None,
 ) -> dict:
     """Train one baseline on the cached taps with phase 1's budget; write metrics.json."""
-    cfg = FinalSettings.from_params(**settings)
+    cfg = BaselineSettings.from_params(**settings)
     set_threads(threads)
     dev = pick_device(device)
     t0 = time.perf_counter()

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mfas_core.io import write_tsv
-from mfas_core.search.settings import SearchSettings
+from mfas_core.search.settings import RandomSearchSettings
 from mfas_core.search.space import Arch, SearchSpace
 from mfas_core.search.steps import COLUMNS, StepTrainer, rows_of, step_seed
 
@@ -26,7 +26,7 @@ def paper_draw(space: SearchSpace, rng: np.random.Generator) -> Arch:
     return space.random_arch(rng, int(rng.integers(1, space.max_layers + 1)))
 
 
-def random_plan(space: SearchSpace, s: SearchSettings) -> list[tuple[int, int, list[Arch] | None]]:
+def random_plan(space: SearchSpace, s: RandomSearchSettings) -> list[tuple[int, int, list[Arch] | None]]:
     """(level, iteration, fixed archs or None) per step; None = draw at that step."""
     if s.random_protocol == "paper":
         return [(0, it, None) for it in range(1, s.iterations * s.max_layers + 1)]
@@ -36,7 +36,7 @@ def random_plan(space: SearchSpace, s: SearchSettings) -> list[tuple[int, int, l
 
 
 def draw_step(
-    space: SearchSpace, s: SearchSettings, level: int, seen: set[Arch], rng: np.random.Generator
+    space: SearchSpace, s: RandomSearchSettings, level: int, seen: set[Arch], rng: np.random.Generator
 ) -> list[Arch]:
     """K new architectures (never one in `seen`) for one step; adds them to `seen`."""
     if level == 0:  # paper protocol: any depth
@@ -55,7 +55,7 @@ def draw_step(
 
 
 def run_random_search(
-    features: list[str], out_tsv: str, settings: SearchSettings, threads: int | None = None
+    features: list[str], out_tsv: str, settings: RandomSearchSettings, threads: int | None = None
 ) -> pd.DataFrame:
     """Run the random search of `settings.random_protocol` and write its candidates.tsv
     (column `level` = the architecture's depth; `iteration` = the step within it)."""

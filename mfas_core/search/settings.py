@@ -1,14 +1,19 @@
-"""The `search:` config section as frozen dataclasses, built once from a rule's params.
+"""The `search:` config section as frozen dataclasses, built once from a rule's `settings`.
 
 `TrainSettings` is how every sampled architecture is trained (MFAS and random search alike);
-`SearchSettings` adds the search itself (one seed, SMBO, surrogate, random-search protocol).
+`SearchSettings` adds one SMBO level's search (seed, sampling, surrogate, extension) and
+`RandomSearchSettings` the random-search baseline's protocol. Each job reads exactly its
+class's fields (`level_params`, `random_params` pick them from the config), so a config edit
+re-runs only the jobs that read the edited key. Defaults equal the schema's
+(tests/test_settings.py); `from_params` requires every field (mfas_core.settings.build).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from mfas_core.config import ConfigError
+from mfas_core.settings import build, field_names, pick
 
 EXTENDS = ("sampled", "topk")
 RANDOM_PROTOCOLS = ("paper", "depth_matched")
@@ -31,6 +36,10 @@ class TrainSettings:
     workers: int = 2
     device: str = "auto"
 
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ConfigError(f"search.workers: {self.workers} must be >= 1")
+
     def kwargs(self) -> dict:
         """Keyword arguments of trainer.train_candidates (besides archs, data, seed, bank)."""
         return dict(
@@ -40,12 +49,19 @@ class TrainSettings:
         )  # fmt: skip
 
 
+def _split(cls, params: dict) -> tuple[dict, dict]:
+    """Flat params -> (TrainSettings values, the class's own values)."""
+    train_keys = set(field_names(TrainSettings))
+    train = {k: v for k, v in params.items() if k in train_keys}
+    own = {k: v for k, v in params.items() if k not in train_keys}
+    return train, own
+
+
 @dataclass(frozen=True)
 class SearchSettings:
-    """One search (MFAS levels or random search) of one seed; defaults = config/schema.yaml."""
+    """One SMBO level of one seed's MFAS search (paper Algorithm 1); defaults = the schema."""
 
     seed: int = 0
-    max_layers: int = 4
     iterations: int = 3
     k: int = 15
     t_max: float = 10.0
@@ -57,34 +73,75 @@ class SearchSettings:
     surrogate_encoding: str = "reference"
     surrogate_memory: str = "all"
     extend: str = "sampled"
-    random_protocol: str = "paper"
     train: TrainSettings = field(default_factory=TrainSettings)
 
     def __post_init__(self) -> None:
         if self.extend not in EXTENDS:
             raise ConfigError(f"search.extend: {self.extend!r} is not one of {EXTENDS}")
+
+    @classmethod
+    def from_params(cls, **params) -> SearchSettings:
+        """From a rule's flat `settings` (train keys beside the level's): every field
+        required, an unknown key is a ConfigError naming it."""
+        train, own = _split(cls, params)
+        own["train"] = build(TrainSettings, train, "search")
+        return build(cls, own, "search")
+
+
+@dataclass(frozen=True)
+class RandomSearchSettings:
+    """The random-search baseline of one seed (`random_protocol`); defaults = the schema."""
+
+    seed: int = 0
+    max_layers: int = 4
+    iterations: int = 3
+    k: int = 15
+    random_protocol: str = "paper"
+    train: TrainSettings = field(default_factory=TrainSettings)
+
+    def __post_init__(self) -> None:
         if self.random_protocol not in RANDOM_PROTOCOLS:
             raise ConfigError(
                 f"search.random_protocol: {self.random_protocol!r} is not one of {RANDOM_PROTOCOLS}"
             )
-        if self.train.workers < 1:
-            raise ConfigError(f"search.workers: {self.train.workers} must be >= 1")
 
     @classmethod
-    def from_params(cls, **params) -> SearchSettings:
-        """Build from a rule's params (plain builtins); an unknown key is a ConfigError.
+    def from_params(cls, **params) -> RandomSearchSettings:
+        """As SearchSettings.from_params, for the random search's fields."""
+        train, own = _split(cls, params)
+        own["train"] = build(TrainSettings, train, "search")
+        return build(cls, own, "search")
 
-        `unfold` is accepted for `extend` (a reserved name in Snakemake's params)."""
-        params = dict(params)
-        if "unfold" in params:
-            params["extend"] = params.pop("unfold")
-        train_keys = {f.name for f in fields(TrainSettings)}
-        own_keys = {f.name for f in fields(cls)} - {"train"}
-        unknown = sorted(set(params) - train_keys - own_keys)
-        if unknown:
-            raise ConfigError(f"search: unknown setting(s) {unknown}")
-        train = {k: v for k, v in params.items() if k in train_keys}
-        if "nonlinearities" in train:
-            train["nonlinearities"] = tuple(train["nonlinearities"])
-        own = {k: v for k, v in params.items() if k in own_keys}
-        return cls(train=TrainSettings(**train), **own)
+
+def _own_keys(cls) -> list[str]:
+    return [n for n in field_names(cls) if n not in ("train", "seed")]
+
+
+def train_params(search: dict, device: str) -> dict:
+    """What every search job reads of `search:` to train candidates (plain builtins)."""
+    keys = [n for n in field_names(TrainSettings) if n != "device"]
+    return {**pick(search, keys, "search"), "device": device}
+
+
+def level_params(search: dict, device: str, seed: int) -> dict:
+    """The `settings` param of rule search_level: SearchSettings' fields, flat."""
+    own = pick(search, _own_keys(SearchSettings), "search")
+    return {**train_params(search, device), **own, "seed": int(seed)}
+
+
+def random_params(search: dict, device: str, seed: int) -> dict:
+    """The `settings` param of rule search_random: RandomSearchSettings' fields, flat."""
+    own = pick(search, _own_keys(RandomSearchSettings), "search")
+    return {**train_params(search, device), **own, "seed": int(seed)}
+
+
+# What the search table's header states of the setup (rule tabulate_search).
+TABLE_SETUP_KEYS = (
+    "max_layers", "iterations", "k", "epochs", "width", "nonlinearities", "weight_sharing",
+    "surrogate_encoding", "surrogate_memory", "random_protocol", "workers",
+)  # fmt: skip
+
+
+def table_setup(search: dict) -> dict:
+    """The setup the search table states (`unfold` = search.extend, as the table reads it)."""
+    return {**pick(search, TABLE_SETUP_KEYS, "search"), "unfold": search["extend"]}

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from mfas_core.io import InputError, atomic_path
+from mfas_core.settings import build, field_names, pick
 
 
 class ConvBackbone(nn.Module):
@@ -283,14 +284,25 @@ def dataset_info(path: str | Path, modality: str) -> tuple[tuple[int, ...], int,
 
 @dataclass(frozen=True)
 class BackboneTraining:
-    """The config's `backbone_training` section (see config/schema.yaml for each key)."""
+    """What train_backbone reads of `backbone_training`; defaults = the schema's."""
 
-    epochs: int
-    batch_size: int
-    lr: float
-    weight_decay: float
+    epochs: int = 5
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
     max_train: int = 0
-    min_steps: int = 0
+    min_steps: int = 500
+
+    @classmethod
+    def from_params(cls, **params) -> BackboneTraining:
+        """From a rule's `training` param; every field required."""
+        return build(cls, params, "backbone_training")
+
+
+def training_params(backbone_training: dict) -> dict:
+    """The `training` param of rule train_backbone (extraction's batch size is not in it:
+    editing it re-runs the extraction only)."""
+    return pick(backbone_training, field_names(BackboneTraining), "backbone_training")
 
 
 def run_train_backbone(
@@ -311,7 +323,7 @@ def run_train_backbone(
     `training` is the config's `backbone_training` section. Small training sets (mfeat: 1,200
     samples) get more epochs, so that every backbone takes at least `min_steps` optimizer steps.
     """
-    cfg = BackboneTraining(**training)
+    cfg = BackboneTraining.from_params(**training)
     epochs, batch_size, max_train = cfg.epochs, cfg.batch_size, cfg.max_train
     import sys
 

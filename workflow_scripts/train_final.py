@@ -1,4 +1,4 @@
-"""Rule final_train: train one found architecture to the end, once per training seed, all
+"""Rule train_final: train one found architecture to the end, once per training seed, all
 seeds in one process (mfas_core.final.train)."""
 
 from mfas_core.final.train import run_final_train

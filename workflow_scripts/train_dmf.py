@@ -1,4 +1,4 @@
-"""Rule dmf_train: train one EMF / IMF / DMF network per seed, all seeds in one process
+"""Rule train_dmf: train one EMF / IMF / DMF network per seed, all seeds in one process
 (mfas_core.dmf.train)."""
 
 from mfas_core.dmf.train import train_dmf
@@ -7,6 +7,7 @@ from mfas_core.io import rule_log
 with rule_log(snakemake):
     params = dict(snakemake.params)
     seeds = params.pop("seeds")
+    settings = params.pop("settings")
     outputs = zip(seeds, snakemake.output.model, snakemake.output.metrics, strict=True)
     for seed, model, metrics in outputs:
         train_dmf(
@@ -16,4 +17,5 @@ with rule_log(snakemake):
             seed=seed,
             threads=snakemake.threads,
             **params,
+            **settings,
         )

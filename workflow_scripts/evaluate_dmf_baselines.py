@@ -1,4 +1,4 @@
-"""Rule dmf_baselines: raw-input SVM / PCA / CCA / cosine baselines, every seed
+"""Rule evaluate_dmf_baselines: raw-input SVM / PCA / CCA / cosine baselines, every seed
 (mfas_core.dmf.evaluate)."""
 
 from mfas_core.dmf.evaluate import evaluate_baselines
@@ -7,6 +7,7 @@ from mfas_core.io import rule_log
 with rule_log(snakemake):
     params = dict(snakemake.params)
     seeds = params.pop("seeds")
+    settings = params.pop("settings")
     for seed, out in zip(seeds, snakemake.output, strict=True):
         evaluate_baselines(
             snakemake.input.data,
@@ -14,4 +15,5 @@ with rule_log(snakemake):
             seed=seed,
             threads=snakemake.threads,
             **params,
+            **settings,
         )

@@ -1,4 +1,4 @@
-"""Rule search_summary: top K over every level's sampled architectures."""
+"""Rule summarize_search: top K over every level's sampled architectures."""
 
 from mfas_core.io import rule_log
 from mfas_core.search.summary import summarize_search

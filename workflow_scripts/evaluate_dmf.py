@@ -1,4 +1,4 @@
-"""Rule dmf_evaluate: SVM and retrieval on one encoder-decoder's joint code, every seed
+"""Rule evaluate_dmf: SVM and retrieval on one encoder-decoder's joint code, every seed
 (mfas_core.dmf.evaluate)."""
 
 from mfas_core.dmf.evaluate import evaluate_encdec
@@ -7,6 +7,7 @@ from mfas_core.io import rule_log
 with rule_log(snakemake):
     params = dict(snakemake.params)
     seeds = params.pop("seeds")
+    settings = params.pop("settings")
     for seed, model, out in zip(seeds, snakemake.input.model, snakemake.output, strict=True):
         evaluate_encdec(
             model,
@@ -15,4 +16,5 @@ with rule_log(snakemake):
             seed=seed,
             threads=snakemake.threads,
             **params,
+            **settings,
         )

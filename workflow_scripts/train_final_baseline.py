@@ -1,4 +1,4 @@
-"""Rule final_baseline: train one fusion baseline on the cached taps, once per training seed,
+"""Rule train_final_baseline: train one fusion baseline on the cached taps, once per training seed,
 all seeds in one process (mfas_core.final.train)."""
 
 from mfas_core.final.train import run_final_baseline
