@@ -124,7 +124,9 @@ def render(schema: dict, schema_name: str = "mfas_core.config.SCHEMA_PATH") -> s
     return "\n".join(out).rstrip() + "\n"
 
 
-def main(schema: str | Path | None = None, out: str | Path = DEFAULT_OUT, check: bool = False) -> int:
+def main(
+    schema: str | Path | None = None, out: str | Path = DEFAULT_OUT, check: bool = False
+) -> int:
     """Write (or, with check, compare) the reference; returns a process exit status."""
     path = Path(schema) if schema else schema_path()
     with open(path) as fh:

@@ -171,7 +171,9 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tables", default=str(ROOT / "results" / "tables"))
     ap.add_argument("--out", default=str(ROOT / "docs" / "results.md"))
-    ap.add_argument("--command", help='the run\'s command (default: $RESULTS_COMMAND or "make run")')
+    ap.add_argument(
+        "--command", help='the run\'s command (default: $RESULTS_COMMAND or "make run")'
+    )
     ap.add_argument("--date", help="the run's date (default: today)")
     args = ap.parse_args()
     main(args.tables, args.out, args.command, ROOT, args.date)
