@@ -183,3 +183,27 @@ def test_no_text_points_outside_the_repository_or_at_issue_numbers():
 def test_readme_is_at_most_200_lines():
     lines = (ROOT / "README.md").read_text().splitlines()
     assert len(lines) <= 200, f"README.md has {len(lines)} lines"
+
+
+LINT_OUTPUT = """\
+Lints for rule prepare_data (line 4, rules/data.smk):
+    * Specify a conda environment or container for each rule.:
+      This way, the used software for each specific step is documented, and the
+      workflow can be executed on any machine without prerequisites.
+
+Lints for rule search_level (line 37, rules/search.smk):
+    * Specify a conda environment or container for each rule.:
+      This way, the used software for each specific step is documented.
+    * Do not access input and output files individually by index in shell commands:
+      When individual access to input or output files is needed (i.e., just writing
+      '{input}' is impossible), use names ('{input.somename}') instead of index based access.
+"""
+
+
+def test_snakemake_lint_filter_drops_only_the_conda_advice():
+    lint = _tool("snakemake_lint")
+    seen, kept = lint.findings(LINT_OUTPUT)
+    assert seen == 3
+    assert kept[0].startswith("rule search_level (line 37, rules/search.smk): Do not access")
+    assert all("conda" not in line for line in kept)
+    assert lint.findings(LINT_OUTPUT.split("\nLints for rule search_level")[0]) == (1, [])
