@@ -2,10 +2,11 @@
 
 Run the default workflow (CD for the encoder-decoder only, `dmf.cd_pretrain: [encdec]`) and a
 copy of it with the variants swapped (`dmf: {cd_pretrain: [disc]}`), then:
-    .venv/bin/python docs/lab-notes/issue12_cd_real.py RESULTS_DEFAULT RESULTS_SWAPPED \
+    .venv/bin/python benchmarks/dmf_cd_compare.py RESULTS_DEFAULT RESULTS_SWAPPED \
         --dataset mnist_halves_d0 --model dmf --seeds 0 1
 Prints a markdown table: per measure, mean ± std over seeds without CD and with CD-1 (each
-cell is read from whichever run had CD on or off for that variant).
+cell is read from whichever run had CD on or off for that variant), and the paired t-test p.
+The commands and the measured table are in docs/dmf.md.
 """
 
 from __future__ import annotations
