@@ -1,4 +1,4 @@
-# Datasets: one HDF5 file per dataset instance (layout: mfas_core/data/schema.py, README "Datasets").
+# Datasets: one HDF5 file per dataset instance (layout: mfas_core/data/schema.py, docs/datasets.md).
 
 
 rule prepare_data:

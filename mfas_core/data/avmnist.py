@@ -123,7 +123,7 @@ def build_avmnist(spec: dict, seed: int) -> dict:
 
 
 # Paper sizes (MFAS §4: 55,000 train / 5,000 val / 10,000 test); conv backbones as the authors'
-# code (5 audio blocks, 3 image blocks; docs/CONTRACTS.md).
+# code (5 audio blocks, 3 image blocks; docs/architecture.md).
 KIND = DatasetKind(
     name="avmnist",
     build=build_avmnist,
