@@ -21,9 +21,9 @@ FORBIDDEN = {"dmf": {"search", "unimodal", "models", "final"}}
 
 
 def stage_of(module: str) -> str:
-    """'mfas_core.search.smbo' -> 'search'; io, config and gpu are the shared ground."""
+    """'mfas_core.search.smbo' -> 'search'; io, config, gpu and settings are the shared ground."""
     parts = module.split(".")
-    if len(parts) < 2 or parts[1] in ("io", "config", "gpu"):
+    if len(parts) < 2 or parts[1] in ("io", "config", "gpu", "settings"):
         return "ground"
     return parts[1]
 
