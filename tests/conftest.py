@@ -54,3 +54,18 @@ def one_torch_thread():
     import torch
 
     torch.set_num_threads(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that uses the smoke workflow is marked `slow`, so that `pytest -m "not slow"`
+    runs the unit tests alone; an unmarked one is a collection error naming it."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "smoke_workflow" in getattr(item, "fixturenames", ())
+        and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests using smoke_workflow must be marked slow: " + ", ".join(unmarked)
+        )

@@ -91,7 +91,7 @@ def test_trained_backbone_learns_real_digits(digits_file, tmp_path):
     assert metrics["best_epoch"] in (1, 2, 3)
 
 
-def test_training_is_deterministic_for_a_seed(digits_file, tmp_path):
+def test_backbone_training_is_deterministic_for_a_seed(digits_file, tmp_path):
     a = train(digits_file, tmp_path / "a")
     b = train(digits_file, tmp_path / "b")
     assert a["test"] == b["test"]

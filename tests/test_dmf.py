@@ -174,7 +174,7 @@ def test_discriminative_networks_learn_the_digit_halves(digits_h5, tmp_path, mod
     assert m["test_error"]["both"] < m["test_error"]["only_right"] < 90.0
 
 
-def test_training_is_deterministic_for_a_seed(digits_h5, tmp_path):
+def test_dmf_training_is_deterministic_for_a_seed_run_after_another_seed(digits_h5, tmp_path):
     # b runs after another seed's run in the same process, as in a train_dmf job (all seeds
     # in one process): nothing may carry over.
     a = train(digits_h5, tmp_path / "a", max_epochs=3, min_steps=0)

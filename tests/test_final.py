@@ -177,6 +177,7 @@ def test_table_rows_are_the_means_of_their_metrics_files(digits, tmp_path):
 SMOKE_DATASETS = ("avmnist", "mfeat")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dataset", SMOKE_DATASETS)
 def test_every_final_table_number_comes_from_a_workflow_metrics_file(smoke_workflow, dataset):
     table = (smoke_workflow / f"results/tables/final_{dataset}.md").read_text()
@@ -190,6 +191,7 @@ def test_every_final_table_number_comes_from_a_workflow_metrics_file(smoke_workf
         assert f"| {100 * np.mean([m['val'] for m in runs]):.2f} ±" in table
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dataset", SMOKE_DATASETS)
 def test_smoke_final_stage_has_every_baseline_and_the_val_chosen_top1(smoke_workflow, dataset):
     frame = pd.read_csv(smoke_workflow / f"results/tables/final_{dataset}.tsv", sep="\t")
@@ -207,6 +209,7 @@ def test_smoke_final_stage_has_every_baseline_and_the_val_chosen_top1(smoke_work
     assert (smoke_workflow / f"results/plots/final_{dataset}.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_smoke_phase2_fine_tunes_the_backbones_with_the_multitask_loss(smoke_workflow):
     for path in (smoke_workflow / "results/final").rglob("mfas/**/metrics.json"):
         m = json.loads(path.read_text())
@@ -215,6 +218,7 @@ def test_smoke_phase2_fine_tunes_the_backbones_with_the_multitask_loss(smoke_wor
         assert m["val"] >= m["phase1"]["val"]  # phase 1's weights are phase 2's epoch 0
 
 
+@pytest.mark.slow
 def test_whole_final_stage_runs_on_multi_label_mmimdb_data(tmp_path):
     """The MM-IMDB-format file the loaders are tested with, through search and final
     training, ends in a Table 3 layout (weighted and macro F1)."""
@@ -238,6 +242,7 @@ def test_whole_final_stage_runs_on_multi_label_mmimdb_data(tmp_path):
     assert list(frame["method"][:2]) == ["unimodal_image", "unimodal_text"]
 
 
+@pytest.mark.slow
 def test_search_table_shows_each_top_architecture_after_final_training(smoke_workflow):
     text = (smoke_workflow / "results/tables/search.md").read_text()
     section = text.split("## The top architectures after final training", 1)[1]

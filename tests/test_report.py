@@ -14,13 +14,15 @@ from conftest import snakemake
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import report_screenshot  # noqa: E402
 
+pytestmark = pytest.mark.slow  # renders the finished smoke run's report
+
 
 @pytest.fixture(scope="module")
-def report_html(smoke_workflow) -> Path:
-    snakemake(
-        smoke_workflow, "--report", "results/report.html", "--configfile", "config/smoke.yaml"
-    )
-    return smoke_workflow / "results" / "report.html"
+def report_html(smoke_workflow, tmp_path_factory) -> Path:
+    """The smoke run's report, written beside the test (never into the shared run)."""
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    snakemake(smoke_workflow, "--report", str(out), "--configfile", "config/smoke.yaml")
+    return out
 
 
 def test_report_holds_every_wrapped_output_with_its_caption(report_html):

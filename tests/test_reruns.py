@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
 from conftest import copy_workflow, snakemake
+
+pytestmark = pytest.mark.slow  # every test here runs the workflow (or a dry run of it)
 
 DATA = {"prepare_data"}
 UNIMODAL = {"train_backbone", "extract_features", "tabulate_unimodal"}

@@ -15,7 +15,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import snakemake
+
+pytestmark = pytest.mark.slow  # kills and resumes the workflow
 
 SEARCH = "results/search/mfeat/seed0"
 TARGET = f"{SEARCH}/topk.tsv"

@@ -446,11 +446,14 @@ def test_k_larger_than_the_one_layer_pool_is_rejected_naming_the_key(features, t
     assert not (tmp_path / "out").exists()
 
 
-def test_unknown_nonlinearity_is_rejected_naming_the_key(features, tmp_path):
+def test_a_level_with_an_unknown_nonlinearity_fails_naming_the_key_and_writes_nothing(
+    features, tmp_path
+):
     with pytest.raises(ConfigError, match="search.nonlinearities"):
         run_search_level(
             features, str(tmp_path / "out"), 1, settings=settings(nonlinearities=["tanh"])
         )
+    assert not (tmp_path / "out").exists()
 
 
 def test_multilabel_search_scores_weighted_f1_and_reports_macro_f1(tmp_path):

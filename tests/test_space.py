@@ -46,6 +46,6 @@ def test_extend_beyond_max_layers_is_rejected():
         space.extend(space.level_one())
 
 
-def test_unknown_nonlinearity_is_rejected_naming_the_key():
+def test_check_nonlinearities_rejects_an_unknown_one_naming_the_key():
     with pytest.raises(ValueError, match="search.nonlinearities"):
         check_nonlinearities(["relu", "tanh"])

@@ -18,6 +18,8 @@ from mfas_core.data.schema import read_attrs, read_split, validate_dataset
 from mfas_core.unimodal.backbones import load_backbone
 from mfas_core.unimodal.features import FeatureStore
 
+pytestmark = pytest.mark.slow  # every test here runs the workflow (or a dry run of it)
+
 
 def planned_rules(workdir, *args) -> dict[str, int]:
     """Rule name -> job count that `snakemake -n` would run."""

@@ -12,6 +12,8 @@ from test_dmf import write_digit_halves
 
 from mfas_core.data.instances import dataset_instances
 
+pytestmark = pytest.mark.slow  # every test here runs the workflow (or a dry run of it)
+
 MODELS = ("emf", "imf", "dmf")
 
 
@@ -86,11 +88,13 @@ def test_encoder_decoder_runs_only_at_the_configured_damage_level(smoke_workflow
     assert not (dmf / "mnist_halves_d50" / "encdec").exists()
 
 
-def test_changing_the_svm_c_reruns_only_the_evaluation_jobs(smoke_workflow):
+def test_changing_the_svm_c_reruns_only_the_evaluation_jobs(smoke_workflow, tmp_path):
     cfg = smoke_config(smoke_workflow)
     cfg["dmf"]["svm_c"] = 2.0
-    (smoke_workflow / "svm_c.yaml").write_text(yaml.safe_dump(cfg))
-    out = snakemake(smoke_workflow, "-n", "--quiet", "rules", "--configfile", "svm_c.yaml").stdout
+    (tmp_path / "svm_c.yaml").write_text(yaml.safe_dump(cfg))
+    out = snakemake(
+        smoke_workflow, "-n", "--quiet", "rules", "--configfile", str(tmp_path / "svm_c.yaml")
+    ).stdout
     planned = {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+$", out, re.M)} - {"total"}
     assert planned >= {
         "evaluate_dmf",

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pytest
 import yaml
 from conftest import snakemake
 
 from mfas_core.search.steps import COLUMNS
+
+pytestmark = pytest.mark.slow  # every test here runs the workflow (or a dry run of it)
 
 DATASETS = ("avmnist", "mfeat")
 
@@ -59,37 +62,38 @@ def test_rerunning_a_later_level_leaves_earlier_levels_alone(smoke_workflow):
     assert planned and set(planned) == {"2"}
 
 
-def test_changing_top_k_only_rebuilds_the_table(smoke_workflow):
+def test_changing_top_k_only_rebuilds_the_table(smoke_workflow, tmp_path):
     config = yaml.safe_load((smoke_workflow / "config" / "smoke.yaml").read_text())
     config["search"]["top_k"] = 3
-    (smoke_workflow / "config" / "smoke_topk.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "smoke_topk.yaml").write_text(yaml.safe_dump(config))
     proc = snakemake(
         smoke_workflow, "results/tables/search.md", "results/search/avmnist/seed0/topk.tsv",
-        "results/plots/search_avmnist_seed0.png", "-n", "--configfile", "config/smoke_topk.yaml",
+        "results/plots/search_avmnist_seed0.png", "-n", "--configfile", str(tmp_path / "smoke_topk.yaml"),
         "--quiet", "rules",
     )  # fmt: skip
     jobs = re.findall(r"^(\w+)\s+\d+$", proc.stdout + proc.stderr, flags=re.M)
     assert set(jobs) - {"total"} == {"tabulate_search"}
 
 
-def _planned_rules(workdir, edit) -> set[str]:
-    """Rules a dry run would re-run after `edit(config)` on the finished smoke run."""
+def _planned_rules(workdir, edit, tmp_path) -> set[str]:
+    """Rules a dry run would re-run after `edit(config)` on the finished smoke run (the
+    edited config is written beside the test, never into the shared run)."""
     config = yaml.safe_load((workdir / "config" / "smoke.yaml").read_text())
     edit(config)
-    (workdir / "config" / "smoke_edit.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "smoke_edit.yaml").write_text(yaml.safe_dump(config))
     proc = snakemake(
-        workdir, "results/tables/search.md", "-n", "--configfile", "config/smoke_edit.yaml",
+        workdir, "results/tables/search.md", "-n", "--configfile", str(tmp_path / "smoke_edit.yaml"),
         "--quiet", "rules",
     )  # fmt: skip
     return set(re.findall(r"^(\w+)\s+\d+$", proc.stdout + proc.stderr, flags=re.M)) - {"total"}
 
 
-def test_changing_search_workers_reruns_the_searches(smoke_workflow):
-    planned = _planned_rules(smoke_workflow, lambda c: c["search"].update(workers=3))
+def test_changing_search_workers_reruns_the_searches(smoke_workflow, tmp_path):
+    planned = _planned_rules(smoke_workflow, lambda c: c["search"].update(workers=3), tmp_path)
     assert {"search_level", "search_random", "tabulate_search"} <= planned
     assert not planned & {"prepare_data", "train_backbone", "extract_features"}
 
 
-def test_changing_threads_reruns_nothing_of_the_search(smoke_workflow):
-    planned = _planned_rules(smoke_workflow, lambda c: c.update(threads=2))
+def test_changing_threads_reruns_nothing_of_the_search(smoke_workflow, tmp_path):
+    planned = _planned_rules(smoke_workflow, lambda c: c.update(threads=2), tmp_path)
     assert not planned & {"search_level", "search_random", "summarize_search", "tabulate_search"}
