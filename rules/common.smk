@@ -1,4 +1,4 @@
-# Shared by all rule files: config checks, wildcard constraints, dataset lists, input
+# Shared by every rule file - config checks, wildcard constraints, dataset lists, input
 # functions and the one `settings` param of each training rule (built by the library).
 from mfas_core.config import check_config, instances_of
 from mfas_core.data.instances import check_dmf_datasets, dataset_instances
@@ -181,7 +181,9 @@ def finetune_inputs(kind):
 
 def search_table_finals(wildcards):
     """Final training of each search's top architectures, when configured."""
-    return [p for d in SEARCH_DATASETS if d in FINAL_DATASETS for p in final_mfas_files(d)]
+    return [
+        p for d in SEARCH_DATASETS if d in FINAL_DATASETS for p in final_mfas_files(d)
+    ]
 
 
 # --------------------------------------------------------------------------- DMF inputs

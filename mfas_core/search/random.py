@@ -26,7 +26,9 @@ def paper_draw(space: SearchSpace, rng: np.random.Generator) -> Arch:
     return space.random_arch(rng, int(rng.integers(1, space.max_layers + 1)))
 
 
-def random_plan(space: SearchSpace, s: RandomSearchSettings) -> list[tuple[int, int, list[Arch] | None]]:
+def random_plan(
+    space: SearchSpace, s: RandomSearchSettings
+) -> list[tuple[int, int, list[Arch] | None]]:
     """(level, iteration, fixed archs or None) per step; None = draw at that step."""
     if s.random_protocol == "paper":
         return [(0, it, None) for it in range(1, s.iterations * s.max_layers + 1)]
@@ -36,7 +38,11 @@ def random_plan(space: SearchSpace, s: RandomSearchSettings) -> list[tuple[int, 
 
 
 def draw_step(
-    space: SearchSpace, s: RandomSearchSettings, level: int, seen: set[Arch], rng: np.random.Generator
+    space: SearchSpace,
+    s: RandomSearchSettings,
+    level: int,
+    seen: set[Arch],
+    rng: np.random.Generator,
 ) -> list[Arch]:
     """K new architectures (never one in `seen`) for one step; adds them to `seen`."""
     if level == 0:  # paper protocol: any depth
