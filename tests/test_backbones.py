@@ -58,7 +58,7 @@ def train(digits_file, tmp_path, modality="image", spec=CONV, seed=0):
         dataset="digits",
         modality=modality,
         spec=spec,
-        training=training(epochs=3, batch_size=64, lr=3e-3, weight_decay=0.0, max_train=0),
+        training=training(epochs=3, batch_size=64, lr=3e-3, weight_decay=0.0, min_steps=0),
         seed=seed,
         device="cpu",
         threads=1,

@@ -28,8 +28,7 @@ TRAIN = {
     "patience": 25,
     "batch_size": 64,
     "lr": 1e-2,
-    "device": "cpu",
-    "threads": 1,
+    "min_steps": 0,
 }
 TRAIN["encdec_lr"], TRAIN["encdec_max_epochs"] = 1e-2, 25
 

@@ -40,7 +40,9 @@ def runs(tmp_path_factory):
                     seed=seed,
                     damage=damage,
                     threads=1,
-                    **dmf_settings("disc", max_epochs=3, batch_size=64, lr=3e-3, **SMALL),
+                    **dmf_settings(
+                        "disc", max_epochs=3, batch_size=64, lr=3e-3, min_steps=0, **SMALL
+                    ),
                 )
                 paths.append(f"{stem}.json")
     return paths

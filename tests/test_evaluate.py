@@ -150,7 +150,7 @@ def encdec(tmp_path_factory):
         seed=0,
         threads=1,
         **dmf_settings(
-            "encdec", encdec_max_epochs=30, patience=30, batch_size=64, encdec_lr=1e-2,
+            "encdec", encdec_max_epochs=30, patience=30, batch_size=64, encdec_lr=1e-2, min_steps=0,
             modality_dropout=0.5,
             cd_pretrain=[],  # evaluation is under test here, not the initialisation
             **SMALL,
