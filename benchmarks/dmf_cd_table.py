@@ -18,15 +18,19 @@ sys.path.insert(0, str(ROOT))
 SIZES = {"modality_sizes": [32, 16], "shared_sizes": [48, 32, 16]}
 COMMON = {"batch_size": 64, "patience": 3, "max_epochs": 40, "encdec_max_epochs": 40,
           "lr": 3e-3, "encdec_lr": 3e-3, "modality_dropout": 0.5, "val_max": 200,
-          "cd_epochs": 2, "cd_min_steps": 150, "device": "cpu", "threads": 1}  # fmt: skip
-EVAL = {"svm_max_train": 1000, "retrieval_max_queries": 100, "cca_components": 4, "device": "cpu"}
+          "cd_epochs": 2, "cd_min_steps": 150}  # fmt: skip
+EVAL = {"svm_max_train": 1000, "retrieval_max_queries": 100}
 
 
 def main(seeds: list[int]) -> None:
     from test_dmf import write_digit_halves
 
     from mfas_core.dmf.evaluate import evaluate_encdec
+    from mfas_core.dmf.settings import eval_params, train_params
     from mfas_core.dmf.train import train_dmf
+    from mfas_core.settings import schema_defaults
+
+    defaults = schema_defaults("dmf")
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
@@ -36,9 +40,10 @@ def main(seeds: list[int]) -> None:
             for seed in seeds:
                 for variant in ("disc", "encdec"):
                     stem = out / f"{cd}_{seed}_{variant}"
+                    dmf = defaults | SIZES | COMMON | {"cd_pretrain": [variant] if cd else []}
                     m = train_dmf(data, f"{stem}.pt", f"{stem}.json", dataset="digits",
-                                  variant=variant, model="dmf", seed=seed, cd_pretrain=cd,
-                                  **SIZES, **COMMON)  # fmt: skip
+                                  variant=variant, model="dmf", seed=seed, threads=1,
+                                  **train_params(dmf, variant, "cpu"))  # fmt: skip
                     if variant == "disc":
                         rows.setdefault((cd, "disc error % (both)"), []).append(
                             m["test_error"]["both"]
@@ -48,7 +53,8 @@ def main(seeds: list[int]) -> None:
                         )
                     else:
                         e = evaluate_encdec(f"{stem}.pt", data, f"{stem}_e.json", dataset="digits",
-                                            model="dmf", seed=seed, **EVAL)  # fmt: skip
+                                            model="dmf", seed=seed, threads=1,
+                                            **eval_params(defaults | EVAL, "cpu"))  # fmt: skip
                         rows.setdefault((cd, "encdec SVM acc % (both)"), []).append(
                             100 * e["accuracy"]["both"]
                         )
