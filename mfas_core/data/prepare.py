@@ -10,7 +10,7 @@ from mfas_core.config import load_schema
 from mfas_core.data.registry import get_kind
 from mfas_core.data.schema import write_dataset
 from mfas_core.data.sources import source_hashes
-from mfas_core.io import InputError
+from mfas_core.errors import InputError
 
 DIGITS = [str(d) for d in range(10)]
 

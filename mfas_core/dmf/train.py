@@ -12,11 +12,12 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from mfas_core.atomic import atomic_path, write_json
 from mfas_core.dmf.cd import pretrain_cd
 from mfas_core.dmf.nets import FusionNet, build_net, count_parameters, pathway_sizes
 from mfas_core.dmf.pairs import load_pairs
 from mfas_core.dmf.settings import DMFSettings
-from mfas_core.io import atomic_path, pick_device, set_seed, set_threads, write_json
+from mfas_core.runtime import pick_device, set_seed, set_threads
 
 
 def _batches(n: int, batch_size: int, gen: torch.Generator):

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from mfas_core.data.schema import SPLITS
-from mfas_core.io import InputError
+from mfas_core.errors import InputError
 from mfas_core.unimodal.features import FeatureStore
 
 

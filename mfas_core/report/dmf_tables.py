@@ -6,26 +6,15 @@ tables are built from the list of files alone. The paper's numbers sit beside ou
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from mfas_core.io import InputError, write_text
+from mfas_core.atomic import read_metrics, write_text
 from mfas_core.report.paper import PAPER_DMF_TABLE1, PAPER_WIKI_MAP
 
 MODEL_ORDER = ("emf", "imf", "dmf")
-
-
-def read_metrics(paths) -> list[dict]:
-    out = []
-    for p in paths:
-        try:
-            out.append(json.loads(Path(p).read_text()))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(p, "file", f"not readable JSON ({exc.__class__.__name__})") from None
-    return out
 
 
 def models_of(rows) -> list[str]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mfas_core.final.select import choose_top1, read_metrics
-from mfas_core.io import write_text, write_tsv
+from mfas_core.atomic import read_metrics, write_text, write_tsv
+from mfas_core.final.select import choose_top1
 from mfas_core.report.paper import PAPER_FINAL_AVMNIST, PAPER_FINAL_MMIMDB
 
 # Display order and names of paper Table 2's rows (unimodal rows come first, per modality).

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mfas_core.io import write_text
+from mfas_core.atomic import write_text
 from mfas_core.report.final_tables import top_k_test_scores
 from mfas_core.report.paper import PAPER_SEARCH_TABLE1, PAPER_UNIMODAL
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mfas_core.io import InputError
+from mfas_core.errors import InputError
 from mfas_core.search.batched import BatchedFusion, FastStep, WeightBank, candidate_seed
 from mfas_core.search.space import Arch
 from mfas_core.unimodal.features import FeatureStore

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from mfas_core.io import InputError, atomic_path
+from mfas_core.atomic import atomic_path
+from mfas_core.errors import InputError
 
 
 class ConvBackbone(nn.Module):
@@ -315,7 +316,8 @@ def run_train_backbone(
     epochs, batch_size, max_train = cfg.epochs, cfg.batch_size, cfg.max_train
     import sys
 
-    from mfas_core.io import pick_device, set_seed, set_threads, write_json
+    from mfas_core.atomic import write_json
+    from mfas_core.runtime import pick_device, set_seed, set_threads
 
     set_threads(threads)
     set_seed(seed)

@@ -11,13 +11,10 @@ Layout of results/features/<dataset>/<modality>.h5:
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+import h5py
 import numpy as np
-
-os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
-import h5py  # noqa: E402
 
 
 class FeatureStore:
@@ -70,7 +67,8 @@ class FeatureStore:
         self, backbone_path: str | Path | None = None, data_path: str | Path | None = None
     ) -> None:
         """Fail (naming the file to rebuild) if the cache was made from other weights or data."""
-        from mfas_core.io import InputError, sha256_file
+        from mfas_core.atomic import sha256_file
+        from mfas_core.errors import InputError
 
         if backbone_path is not None and sha256_file(backbone_path) != self.backbone_sha256:
             raise InputError(
@@ -108,8 +106,9 @@ def extract_features(
     import torch
     from tqdm import tqdm
 
+    from mfas_core.atomic import atomic_path, sha256_file
     from mfas_core.data.schema import SPLITS
-    from mfas_core.io import atomic_path, pick_device, set_threads, sha256_file
+    from mfas_core.runtime import pick_device, set_threads
     from mfas_core.unimodal.backbones import dataset_info, load_backbone
 
     set_threads(threads)
