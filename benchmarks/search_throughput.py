@@ -42,7 +42,7 @@ SETTINGS_KEYS = {f.name for f in fields(SearchSettings) + fields(TrainSettings)}
 
 
 def search_defaults() -> dict:
-    """The `search:` defaults of config/schema.yaml (the authors' code defaults)."""
+    """The `search:` defaults of the config schema (mfas_core/schema.yaml) (the authors' code defaults)."""
     props = load_schema()["properties"]["search"]["properties"]
     return {k: v["default"] for k, v in props.items() if "default" in v}
 

@@ -14,16 +14,17 @@ from mfas_core.data.registry import KINDS
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "mfas_core"
 
-# Stages in the order data flows through them; `ground` (io, config) serves everyone.
+# Stages in the order data flows through them; `ground` serves everyone.
+GROUND = ("errors", "atomic", "runtime", "rule_log", "config", "gpu")
 ORDER = ["ground", "data", "unimodal", "search", "models", "training", "final", "dmf", "report"]
 # Stages that sit side by side in the flow and must not lean on each other.
 FORBIDDEN = {"dmf": {"search", "unimodal", "models", "final"}}
 
 
 def stage_of(module: str) -> str:
-    """'mfas_core.search.smbo' -> 'search'; io, config and gpu are the shared ground."""
+    """'mfas_core.search.smbo' -> 'search'; the GROUND modules are the shared ground."""
     parts = module.split(".")
-    if len(parts) < 2 or parts[1] in ("io", "config", "gpu"):
+    if len(parts) < 2 or parts[1] in GROUND:
         return "ground"
     return parts[1]
 

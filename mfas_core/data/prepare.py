@@ -16,7 +16,7 @@ DIGITS = [str(d) for d in range(10)]
 
 
 def check_spec(spec: dict) -> None:
-    """The dataset entry against config/schema.yaml, plus the keys its kind needs."""
+    """The dataset entry against the config schema (mfas_core/schema.yaml), plus the keys its kind needs."""
     name = spec.get("name", "?")
     entry = load_schema()["properties"]["datasets"]["additionalProperties"]
     for err in jsonschema.Draft202012Validator(entry).iter_errors(spec):
