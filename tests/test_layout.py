@@ -16,7 +16,9 @@ PACKAGE = REPO / "mfas_core"
 
 # Stages in the order data flows through them; `ground` serves everyone.
 GROUND = ("errors", "atomic", "runtime", "rule_log", "config", "gpu")
-ORDER = ["ground", "data", "unimodal", "search", "models", "training", "final", "dmf", "report"]
+# `training` (the one fit/predict/score core) needs no stage, and the backbones (unimodal),
+# final training and DMF all train with it: it comes first after the ground.
+ORDER = ["ground", "training", "data", "unimodal", "search", "models", "final", "dmf", "report"]
 # Stages that sit side by side in the flow and must not lean on each other.
 FORBIDDEN = {"dmf": {"search", "unimodal", "models", "final"}}
 
