@@ -10,6 +10,9 @@ import pytest
 
 from mfas_core.config import load_schema
 from mfas_core.data.registry import KINDS
+from mfas_core.models.registry import BASELINES, build_baseline
+from mfas_core.search.batched import ACTIVATIONS
+from mfas_core.search.space import NONLINEARITIES
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "mfas_core"
@@ -107,6 +110,18 @@ def test_each_stage_package_says_what_it_takes_writes_and_which_rule_calls_it():
 def test_schema_kind_enum_and_dataset_registry_name_the_same_kinds():
     entry = load_schema()["properties"]["datasets"]["additionalProperties"]
     assert sorted(entry["properties"]["kind"]["enum"]) == sorted(KINDS)
+
+
+def test_schema_baselines_enum_and_baseline_registry_name_the_same_baselines():
+    final = load_schema()["properties"]["final"]["properties"]
+    assert sorted(final["baselines"]["items"]["enum"]) == sorted(BASELINES)
+    for name in BASELINES:  # every registered name builds (unimodal: one run per modality)
+        for method in ("unimodal_1", "unimodal_2") if name == "unimodal" else (name,):
+            assert build_baseline(method, [4, 6], [5], 3, width=8, dropout=0.0) is not None
+
+
+def test_every_searchable_nonlinearity_has_its_one_activation():
+    assert sorted(ACTIVATIONS) == sorted(NONLINEARITIES)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
