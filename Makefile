@@ -91,8 +91,9 @@ results-doc: install
 # and dmf/evaluate.py only the algorithmic functions (schedule, scoring, gradients, dropout,
 # Adam, chunking, write-back; PCA removal, halves, damage, subset; SVM, mAP, chance, samples):
 # their orchestration functions re-run whole trainings per mutant (~3 s each, ~1 h for all).
-# MUTANTS='mfas_core.io.*' narrows it further. Prints the score per module.
-MUTANTS ?= mfas_core.io.* mfas_core.search.space.* mfas_core.search.sampling.* \
+# MUTANTS='mfas_core.atomic.*' narrows it further. Prints the score per module.
+MUTANTS ?= mfas_core.errors.* mfas_core.atomic.* mfas_core.runtime.* mfas_core.rule_log.* \
+  mfas_core.search.space.* mfas_core.search.sampling.* \
   mfas_core.search.surrogate.* mfas_core.search.smbo.* mfas_core.search.state.* \
   mfas_core.search.batched.* mfas_core.data.halves.* mfas_core.dmf.nets.* \
   mfas_core.search.trainer.x_cosine_restart_lr* mfas_core.search.trainer.x_score_logits* \

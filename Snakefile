@@ -1,6 +1,8 @@
 # MFAS (Pérez-Rúa et al., CVPR 2019) and DMF (Hu et al.) as one reproducible workflow.
-# The config is validated against config/schema.yaml before any rule runs.
+# The config is validated against mfas_core/schema.yaml before any rule runs.
 from snakemake.utils import min_version, validate
+
+from mfas_core.config import SCHEMA_PATH
 
 min_version("9.0")
 
@@ -8,7 +10,7 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "config/schema.yaml")
+validate(config, str(SCHEMA_PATH))
 
 
 include: "rules/common.smk"

@@ -4,7 +4,7 @@ job, and its tables equal the local run's.
 usage: compare_slurm_run.py SLURM_DIR LOCAL_DIR TABLE...
 
 - Every rule log (logs/**/*.log) of the SLURM run starts with `SLURM_JOB_ID=<n>` (written by
-  mfas_core.io.rule_log), with a distinct id per job; the local run's logs have none; both runs
+  mfas_core.rule_log.rule_log), with a distinct id per job; the local run's logs have none; both runs
   have the same set of logs, i.e. ran the same jobs.
 - The tables are equal, except columns that measure wall time (a header cell naming seconds).
 """

@@ -1,6 +1,7 @@
 """Shared ground: the config schema, its defaults, and the cross-field checks of a config.
 
-The JSON schema in config/schema.yaml is the one source of defaults; Snakemake's
+The JSON schema in mfas_core/schema.yaml (shipped inside the package, so a plain
+`pip install .` has it) is the one source of defaults; Snakemake's
 `validate` fills the top-level sections, and `mfas_core.data.instances.dataset_instances`
 fills each dataset entry (defaults under `additionalProperties` are not filled by the validator).
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "config" / "schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema.yaml"
 
 
 def load_schema(path: str | Path = SCHEMA_PATH) -> dict:

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mfas_core import io
-from mfas_core.io import atomic_files, atomic_path, write_json, write_text, write_tsv
+from mfas_core import atomic
+from mfas_core.atomic import atomic_files, atomic_path, write_json, write_text, write_tsv
 
 
 class ReplaceFails(OSError):
@@ -31,9 +31,9 @@ def replace_fails(monkeypatch):
         seen.append((str(src), os.path.getsize(src)))
         raise ReplaceFails(f"disk full while moving {src} to {dst}")
 
-    monkeypatch.setattr(io.os, "replace", failing)
+    monkeypatch.setattr(atomic.os, "replace", failing)
     yield seen
-    monkeypatch.setattr(io.os, "replace", real)
+    monkeypatch.setattr(atomic.os, "replace", real)
 
 
 def leftovers(folder) -> list[str]:
@@ -164,7 +164,7 @@ def test_failure_while_moving_the_files_into_place_removes_those_already_moved(
             raise ReplaceFails("disk full")
         real(src, dst)
 
-    monkeypatch.setattr(io.os, "replace", third_fails)
+    monkeypatch.setattr(atomic.os, "replace", third_fails)
     with pytest.raises(ReplaceFails):
         with atomic_files(outs) as tmps:
             for tmp in tmps:
@@ -215,3 +215,20 @@ def test_search_level_failing_between_its_files_leaves_no_level_output(tmp_path,
     with pytest.raises(ReplaceFails):
         run_search_level(features, str(out), 1, None, settings(k=2, epochs=1))
     assert leftovers(out) == []
+
+
+def test_read_metrics_keeps_order_adds_the_path_and_names_a_broken_file(tmp_path):
+    from mfas_core.atomic import read_metrics
+    from mfas_core.errors import InputError
+
+    paths = [tmp_path / "b.json", tmp_path / "a.json"]
+    for i, p in enumerate(paths):
+        write_json(p, {"val": i})
+    assert read_metrics(paths) == [
+        {"val": 0, "path": str(paths[0])},
+        {"val": 1, "path": str(paths[1])},
+    ]
+    (tmp_path / "bad.json").write_text("{not json")
+    for bad in (tmp_path / "bad.json", tmp_path / "missing.json"):
+        with pytest.raises(InputError, match=f"{bad}: file: not readable JSON"):
+            read_metrics([paths[0], bad])

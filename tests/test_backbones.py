@@ -10,7 +10,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from mfas_core.data.schema import write_dataset
-from mfas_core.io import InputError
+from mfas_core.errors import InputError
 from mfas_core.settings import schema_defaults
 from mfas_core.unimodal.backbones import (
     build_backbone,
@@ -153,7 +153,7 @@ def test_feature_file_records_layers_and_hashes(digits_file, tmp_path):
 
 
 def test_feature_extraction_is_byte_identical_for_the_same_backbone(digits_file, tmp_path):
-    from mfas_core.io import sha256_file
+    from mfas_core.atomic import sha256_file
 
     train(digits_file, tmp_path)
     a, b = tmp_path / "a.h5", tmp_path / "b.h5"

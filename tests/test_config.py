@@ -9,10 +9,10 @@ import yaml
 from conftest import REPO
 from snakemake.utils import validate
 
-from mfas_core.config import ConfigError, check_config
+from mfas_core.config import SCHEMA_PATH, ConfigError, check_config
 from mfas_core.data.instances import check_dmf_datasets, dataset_instances
 
-SCHEMA = str(REPO / "config" / "schema.yaml")
+SCHEMA = str(SCHEMA_PATH)
 
 
 def load(name: str) -> dict:

@@ -18,7 +18,7 @@ from mfas_core.data.byo import MMIMDB_GENRES  # noqa: E402
 from mfas_core.data.mnist import read_idx  # noqa: E402
 from mfas_core.data.prepare import prepare_dataset  # noqa: E402
 from mfas_core.data.schema import read_attrs, read_split, validate_dataset, write_dataset  # noqa: E402
-from mfas_core.io import InputError  # noqa: E402
+from mfas_core.errors import InputError  # noqa: E402
 
 RNG = np.random.default_rng(0)
 

@@ -243,9 +243,9 @@ def test_mnist_halves_splits_come_from_their_mnist_parts_scaled_to_unit_range():
     ids=["mnist_halves", "mfeat"],
 )
 def test_preparation_gives_byte_identical_files_for_the_same_config(tmp_path, spec):
+    from mfas_core.atomic import sha256_file
     from mfas_core.data.instances import dataset_instances
     from mfas_core.data.prepare import prepare_dataset
-    from mfas_core.io import sha256_file
 
     name = spec["name"]
     full = dataset_instances({"datasets": {name: {k: v for k, v in spec.items() if k != "name"}}})
@@ -265,7 +265,7 @@ def test_preparation_gives_byte_identical_files_for_the_same_config(tmp_path, sp
 @pytest.mark.parametrize("key, value", [("n_train", 50001), ("n_val", 10001), ("n_test", 10001)])
 def test_mnist_halves_sizes_beyond_mnist_are_rejected_naming_the_key(key, value):
     from mfas_core.data.halves import build_mnist_halves
-    from mfas_core.io import InputError
+    from mfas_core.errors import InputError
 
     spec = {**HALVES, "damage": 0.0, key: value}
     with pytest.raises(InputError, match=rf"config: datasets\.mh\.{key}: {value} asked"):
@@ -284,7 +284,7 @@ def test_subset_draws_distinct_sorted_indices_and_depends_on_the_seed():
 
 
 def test_subset_larger_than_available_names_the_key():
-    from mfas_core.io import InputError
+    from mfas_core.errors import InputError
 
     with pytest.raises(InputError, match=r"config: datasets\.d\.n_train: 8 asked but only 7"):
         subset(7, 8, np.random.default_rng(0), "datasets.d.n_train")

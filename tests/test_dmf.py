@@ -20,7 +20,7 @@ from mfas_core.dmf.nets import FusionNet, count_parameters, graph_spec, load_net
 from mfas_core.dmf.pairs import load_pairs
 from mfas_core.dmf.settings import DMFSettings
 from mfas_core.dmf.train import _drop_modality, error_rates, fit, input_conditions, train_dmf
-from mfas_core.io import InputError
+from mfas_core.errors import InputError
 
 SMALL = {"modality_sizes": [32, 16], "shared_sizes": [48, 32, 16]}
 TRAIN = {

@@ -9,7 +9,7 @@ from helpers import dmf_settings
 from test_dmf import SMALL, write_digit_halves
 
 from mfas_core.dmf.train import train_dmf
-from mfas_core.io import InputError
+from mfas_core.errors import InputError
 from mfas_core.report.dmf_tables import (
     dataset_table,
     mean_std,

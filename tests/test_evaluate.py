@@ -24,7 +24,7 @@ from mfas_core.dmf.evaluate import (
 )
 from mfas_core.dmf.settings import EvalSettings
 from mfas_core.dmf.train import train_dmf
-from mfas_core.io import InputError
+from mfas_core.errors import InputError
 
 
 def test_average_precision_of_a_hand_ranked_query():

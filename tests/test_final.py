@@ -17,10 +17,11 @@ from conftest import copy_workflow, snakemake
 from test_data_sources import mmimdb_file
 from test_search import write_digit_features
 
-from mfas_core.final.select import choose_top1, read_metrics
+from mfas_core.atomic import read_metrics
+from mfas_core.errors import InputError
+from mfas_core.final.select import choose_top1
 from mfas_core.final.settings import baseline_params, train_params
 from mfas_core.final.train import run_final_baseline, run_final_train
-from mfas_core.io import InputError
 from mfas_core.report.final_tables import final_table, top_k_test_scores
 
 os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")

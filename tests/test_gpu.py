@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import pytest
 
 from mfas_core.gpu import GpuSlotTimeout, claim_gpu
-from mfas_core.io import rule_log
+from mfas_core.rule_log import rule_log
 
 # A job that claims a slot, prints "<slot> <CUDA_VISIBLE_DEVICES>" and holds it until stdin closes.
 HOLDER = """

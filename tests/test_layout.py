@@ -10,20 +10,26 @@ import pytest
 
 from mfas_core.config import load_schema
 from mfas_core.data.registry import KINDS
+from mfas_core.models.registry import BASELINES, build_baseline
+from mfas_core.search.batched import ACTIVATIONS
+from mfas_core.search.space import NONLINEARITIES
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "mfas_core"
 
-# Stages in the order data flows through them; `ground` (io, config) serves everyone.
-ORDER = ["ground", "data", "unimodal", "search", "models", "training", "final", "dmf", "report"]
+# Stages in the order data flows through them; `ground` serves everyone.
+GROUND = ("errors", "atomic", "runtime", "rule_log", "config", "settings", "gpu")
+# `training` (the one fit/predict/score core) needs no stage, and the backbones (unimodal),
+# final training and DMF all train with it: it comes first after the ground.
+ORDER = ["ground", "training", "data", "unimodal", "search", "models", "final", "dmf", "report"]
 # Stages that sit side by side in the flow and must not lean on each other.
 FORBIDDEN = {"dmf": {"search", "unimodal", "models", "final"}}
 
 
 def stage_of(module: str) -> str:
-    """'mfas_core.search.smbo' -> 'search'; io, config, gpu and settings are the shared ground."""
+    """'mfas_core.search.smbo' -> 'search'; the GROUND modules are the shared ground."""
     parts = module.split(".")
-    if len(parts) < 2 or parts[1] in ("io", "config", "gpu", "settings"):
+    if len(parts) < 2 or parts[1] in GROUND:
         return "ground"
     return parts[1]
 
@@ -104,6 +110,18 @@ def test_each_stage_package_says_what_it_takes_writes_and_which_rule_calls_it():
 def test_schema_kind_enum_and_dataset_registry_name_the_same_kinds():
     entry = load_schema()["properties"]["datasets"]["additionalProperties"]
     assert sorted(entry["properties"]["kind"]["enum"]) == sorted(KINDS)
+
+
+def test_schema_baselines_enum_and_baseline_registry_name_the_same_baselines():
+    final = load_schema()["properties"]["final"]["properties"]
+    assert sorted(final["baselines"]["items"]["enum"]) == sorted(BASELINES)
+    for name in BASELINES:  # every registered name builds (unimodal: one run per modality)
+        for method in ("unimodal_1", "unimodal_2") if name == "unimodal" else (name,):
+            assert build_baseline(method, [4, 6], [5], 3, width=8, dropout=0.0) is not None
+
+
+def test_every_searchable_nonlinearity_has_its_one_activation():
+    assert sorted(ACTIVATIONS) == sorted(NONLINEARITIES)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

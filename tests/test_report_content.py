@@ -116,3 +116,10 @@ def test_curves_plot_draws_each_models_seed_mean_per_dataset(tmp_path, monkeypat
     np.testing.assert_allclose(loss_ax.get_lines()[0].get_ydata(), [1.5, 1.0, 1 / 3 + 0.5])
     np.testing.assert_allclose(acc_ax.get_lines()[0].get_ydata(), [50.5, 60.5, 70.5])
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_markdown_table_helper_writes_header_alignment_and_rows():
+    from mfas_core.report.markdown import md_header, md_row
+
+    assert md_header(["a", "b", "c"], "lr") == ["| a | b | c |", "|---|---:|---|"]
+    assert md_row(["x", 1, 2.5]) == "| x | 1 | 2.5 |"

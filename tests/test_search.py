@@ -18,8 +18,9 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
+from mfas_core.atomic import sha256_file
 from mfas_core.config import ConfigError
-from mfas_core.io import InputError, sha256_file
+from mfas_core.errors import InputError
 from mfas_core.report.tables import paired_comparison, search_table
 from mfas_core.search.batched import WeightBank
 from mfas_core.search.random import paper_draw, run_random_search

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mfas_core.io import InputError
+from mfas_core.errors import InputError
 from mfas_core.search.space import text_to_arch
 from mfas_core.search.state import LevelState
 

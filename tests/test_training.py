@@ -1,4 +1,4 @@
-"""The generic fit / predict / score loop of final training and the baselines."""
+"""The one training core: the epoch loop, fit / predict / score, batches and optimiser."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ import torch
 from sklearn.metrics import f1_score
 from torch import nn
 
-from mfas_core.training import FitSettings, fit, predict, score
+from mfas_core.training import (
+    FitSettings,
+    Validation,
+    adam,
+    fit,
+    predict,
+    score,
+    shuffled_batches,
+    train_epochs,
+)
 
 
 def blobs(n: int, seed: int, classes: int = 3, dim: int = 5):
@@ -97,3 +106,47 @@ def test_multi_label_fit_learns_with_weighted_bce():
     yv = np.eye(3, dtype=np.float32)[cv]
     res = fit(mlp(), ([xt], yt), ([xv], yv), task="multi", settings=settings())
     assert res.val_score > 0.85 and 0 < res.val_macro_f1 <= 1
+
+
+def test_shuffled_batches_cover_one_permutation_and_drop_only_when_asked():
+    kept = shuffled_batches(10, 4, np.random.default_rng(0))
+    dropped = shuffled_batches(10, 4, np.random.default_rng(0), drop_last=True)
+    order = np.random.default_rng(0).permutation(10)
+    assert [len(b) for b in kept] == [4, 4, 2] and [len(b) for b in dropped] == [4, 4]
+    np.testing.assert_array_equal(np.concatenate(kept), order)
+    np.testing.assert_array_equal(np.concatenate(dropped), order[:8])
+
+
+def test_train_epochs_keeps_the_first_strictly_best_epoch_and_stops_on_patience():
+    model = nn.Linear(2, 1)
+    scores = iter([0.5, 0.7, 0.7, 0.6, 0.9])
+    seen = {}
+
+    def validate(epoch):
+        seen[epoch] = model.weight.detach().clone()
+        return Validation(next(scores), {"val": epoch})
+
+    opt, sched = adam(model, 0.1, 0.0)
+    assert sched is None
+    x = torch.randn(6, 2)
+    res = train_epochs(
+        model, epochs=5, batches=lambda _: [np.arange(3), np.arange(3, 6)],
+        batch_loss=lambda idx: model(x[idx]).pow(2).mean(), validate=validate,
+        optimizer=opt, patience=2,
+    )  # fmt: skip
+    assert res.best_epoch == 2 and res.best.score == 0.7 and res.epochs == 4
+    assert [r["val"] for r in res.history] == [1, 2, 3, 4]
+    assert set(res.history[0]) == {"epoch", "train_loss", "val"}
+    assert torch.equal(model.weight, seen[2]) and not model.training
+
+
+def test_adam_with_cosine_steps_anneals_to_eta_min_per_batch():
+    model = nn.Linear(2, 1)
+    opt, sched = adam(model, 1.0, 0.0, cosine_steps=4, eta_min=0.2)
+    lrs = []
+    for _ in range(5):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[0] == pytest.approx(1.0) and lrs[2] == pytest.approx(0.6)
+    assert lrs[4] == pytest.approx(0.2)

@@ -2,7 +2,7 @@
 (mfas_core.dmf.evaluate)."""
 
 from mfas_core.dmf.evaluate import evaluate_encdec
-from mfas_core.io import rule_log
+from mfas_core.rule_log import rule_log
 
 with rule_log(snakemake):
     params = dict(snakemake.params)

@@ -1,6 +1,6 @@
 """Rule extract_features: cache every tap of a frozen backbone in HDF5 (mfas_core.unimodal.features)."""
 
-from mfas_core.io import rule_log
+from mfas_core.rule_log import rule_log
 from mfas_core.unimodal.features import extract_features
 
 with rule_log(snakemake):

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from mfas_core.io import rule_log
+from mfas_core.rule_log import rule_log
 from mfas_core.search.settings import SearchSettings
 from mfas_core.search.smbo import run_search_level
 

@@ -1,6 +1,6 @@
 """Rule search_random: the random-search baseline of the MFAS paper (see mfas_core.search)."""
 
-from mfas_core.io import rule_log
+from mfas_core.rule_log import rule_log
 from mfas_core.search.random import run_random_search
 from mfas_core.search.settings import RandomSearchSettings
 

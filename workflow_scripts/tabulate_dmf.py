@@ -1,5 +1,5 @@
-from mfas_core.io import rule_log
 from mfas_core.report.dmf_tables import write_dataset_table
+from mfas_core.rule_log import rule_log
 
 with rule_log(snakemake):
     write_dataset_table(list(snakemake.input.metrics), snakemake.output[0])

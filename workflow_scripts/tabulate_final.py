@@ -1,7 +1,7 @@
 """Rule tabulate_final: results/tables/final_<dataset>.md and .tsv (mfas_core.report.final_tables)."""
 
-from mfas_core.io import rule_log
 from mfas_core.report.final_tables import final_table
+from mfas_core.rule_log import rule_log
 
 with rule_log(snakemake):
     final_table(

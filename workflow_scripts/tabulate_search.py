@@ -1,7 +1,7 @@
 """Rule tabulate_search: results/tables/search.md (MFAS vs random search vs paper Table 1)."""
 
-from mfas_core.io import rule_log
 from mfas_core.report.tables import search_table
+from mfas_core.rule_log import rule_log
 
 with rule_log(snakemake):
     search_table(

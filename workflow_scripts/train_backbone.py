@@ -1,6 +1,6 @@
 """Rule train_backbone: train one modality's backbone (see mfas_core.unimodal.backbones)."""
 
-from mfas_core.io import rule_log
+from mfas_core.rule_log import rule_log
 from mfas_core.unimodal.backbones import run_train_backbone
 
 with rule_log(snakemake):

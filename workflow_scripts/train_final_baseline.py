@@ -2,7 +2,7 @@
 all seeds in one process (mfas_core.final.train)."""
 
 from mfas_core.final.train import run_final_baseline
-from mfas_core.io import rule_log
+from mfas_core.rule_log import rule_log
 
 with rule_log(snakemake):
     params = dict(snakemake.params)

@@ -4,18 +4,15 @@ or MM-IMDB's `multimodal_imdb.hdf5`. Every check raises InputError naming file a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from mfas_core.data.avmnist import KIND as AVMNIST
 from mfas_core.data.kinds import DatasetKind
 from mfas_core.data.schema import SPLITS, read_split, validate_dataset
-from mfas_core.io import InputError
-
-os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
-import h5py  # noqa: E402
+from mfas_core.errors import InputError
 
 # MM-IMDB's 23 genres in the column order of the GMU release (Arevalo et al. 2017).
 MMIMDB_GENRES = [

@@ -17,9 +17,7 @@ from mfas_core.data.registry import get_kind
 def _hdf5_modalities(path: str) -> list[str]:
     """Modality names recorded in a bring-your-own dataset file (attrs/modalities)."""
     import json
-    import os
 
-    os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
     import h5py
 
     try:

@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 
 from mfas_core.data.kinds import DatasetKind
 from mfas_core.data.sources import mfeat_file
-from mfas_core.io import InputError
+from mfas_core.errors import InputError
 
 VIEW_DIMS = {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from mfas_core.data.sources import mnist_file
-from mfas_core.io import InputError
+from mfas_core.errors import InputError
 
 IDX_MAGIC = {2049: 1, 2051: 3}  # labels: 1 dim, images: 3 dims (all unsigned bytes)
 

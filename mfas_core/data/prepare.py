@@ -10,13 +10,13 @@ from mfas_core.config import load_schema
 from mfas_core.data.registry import get_kind
 from mfas_core.data.schema import write_dataset
 from mfas_core.data.sources import source_hashes
-from mfas_core.io import InputError
+from mfas_core.errors import InputError
 
 DIGITS = [str(d) for d in range(10)]
 
 
 def check_spec(spec: dict) -> None:
-    """The dataset entry against config/schema.yaml, plus the keys its kind needs."""
+    """The dataset entry against the config schema (mfas_core/schema.yaml), plus the keys its kind needs."""
     name = spec.get("name", "?")
     entry = load_schema()["properties"]["datasets"]["additionalProperties"]
     for err in jsonschema.Draft202012Validator(entry).iter_errors(spec):

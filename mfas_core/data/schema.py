@@ -11,15 +11,13 @@ Layout of results/data/<dataset>.h5:
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+import h5py
 import numpy as np
 
-from mfas_core.io import InputError, atomic_path
-
-os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
-import h5py  # noqa: E402
+from mfas_core.atomic import atomic_path
+from mfas_core.errors import InputError
 
 SPLITS = ("train", "val", "test")
 SCHEMA_VERSION = 1

@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from mfas_core.io import InputError, sha256_file
+from mfas_core.atomic import sha256_file
+from mfas_core.errors import InputError
 
 MNIST_FILES = {
     ("train", "images"): "train-images-idx3-ubyte.gz",

@@ -22,11 +22,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 
+from mfas_core.atomic import write_json
 from mfas_core.dmf.nets import load_net
 from mfas_core.dmf.pairs import load_pairs
 from mfas_core.dmf.settings import EvalSettings
 from mfas_core.dmf.train import encode, input_conditions
-from mfas_core.io import InputError, pick_device, set_seed, set_threads, write_json
+from mfas_core.errors import InputError
+from mfas_core.runtime import pick_device, set_seed, set_threads
 
 
 def svm_accuracy(

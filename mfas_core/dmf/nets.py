@@ -18,7 +18,7 @@ from pickle import UnpicklingError
 import torch
 from torch import nn
 
-from mfas_core.io import InputError
+from mfas_core.errors import InputError
 
 MODELS = ("emf", "imf", "dmf")
 VARIANTS = ("disc", "encdec")

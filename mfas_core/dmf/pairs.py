@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from mfas_core.data.schema import read_attrs, read_split
-from mfas_core.io import InputError
+from mfas_core.errors import InputError
 
 
 def fit_scaler(arrays: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.nn import functional as F
-from tqdm import tqdm
 
+from mfas_core import training
+from mfas_core.atomic import atomic_path, write_json
 from mfas_core.dmf.cd import pretrain_cd
 from mfas_core.dmf.nets import FusionNet, build_net, count_parameters, pathway_sizes
 from mfas_core.dmf.pairs import load_pairs
 from mfas_core.dmf.settings import DMFSettings
-from mfas_core.io import atomic_path, pick_device, set_seed, set_threads, write_json
+from mfas_core.runtime import pick_device, set_seed, set_threads
 
 
 def _batches(n: int, batch_size: int, gen: torch.Generator):
@@ -25,33 +26,23 @@ def _batches(n: int, batch_size: int, gen: torch.Generator):
         yield order[i : i + batch_size]
 
 
-@torch.no_grad()
-def _batched(fn, x: np.ndarray, y: np.ndarray, device, batch_size: int) -> list[np.ndarray]:
-    """fn(x_batch, y_batch) over every pair, in batches, as NumPy arrays."""
-    out = []
-    for i in range(0, len(x), batch_size):
-        xb = torch.from_numpy(x[i : i + batch_size]).to(device)
-        yb = torch.from_numpy(y[i : i + batch_size]).to(device)
-        out.append(fn(xb, yb).cpu().numpy())
-    return out
-
-
 def predict(
     net: FusionNet, x: np.ndarray, y: np.ndarray, device, batch_size: int = 2048
 ) -> np.ndarray:
     """Predicted class of every pair."""
-    net.eval()
-    out = _batched(lambda a, b: net(a, b).argmax(1), x, y, device, batch_size)
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+    if len(x) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return training.predict(net, (x, y), device, batch_size).argmax(1)
 
 
 def encode(
     net: FusionNet, x: np.ndarray, y: np.ndarray, device, batch_size: int = 2048
 ) -> np.ndarray:
     """Joint representations (top shared layer) of every pair, float32 [N, d]."""
-    net.eval()
-    out = _batched(net.encode, x, y, device, batch_size)
-    return np.concatenate(out) if out else np.zeros((0, net.nodes[net.top]), np.float32)
+    empty = np.zeros((0, net.nodes[net.top]), np.float32)
+    return training.predict(
+        net, (x, y), device, batch_size, fn=lambda m, a, b: m.encode(a, b), empty=empty
+    )
 
 
 def input_conditions(x: np.ndarray, y: np.ndarray, modalities: list[str]) -> dict:
@@ -144,45 +135,38 @@ def fit(
     # costs a third of a training epoch; the reported test error is on all of it, after fit)
     curve = _val_subset(data, settings.val_max, seed, split="test")
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=settings.weight_decay)
-    history, best, best_score, best_state = [], 0, -math.inf, None
-    for epoch in tqdm(range(1, max_epochs + 1), desc=f"{net.hparams['model']} {variant}"):
-        net.train()
-        total, count = 0.0, 0
-        for idx in _batches(len(x), settings.batch_size, gen):
-            xb, yb = x[idx].to(device), y[idx].to(device)
-            if variant == "disc":
-                loss = F.cross_entropy(net(xb, yb), labels[idx].to(device))
-            else:
-                ix, iy = _drop_modality(xb, yb, settings.modality_dropout, gen)
-                rx, ry = net.decode(net.encode(ix, iy))
-                loss = F.binary_cross_entropy(rx, xb) + F.binary_cross_entropy(ry, yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-            count += len(idx)
-        row = {"epoch": epoch, "train_loss": total / max(count, 1)}
+    opt, _ = training.adam(net, lr, settings.weight_decay)
+
+    def batch_loss(idx: torch.Tensor) -> torch.Tensor:
+        xb, yb = x[idx].to(device), y[idx].to(device)
+        if variant == "disc":
+            return F.cross_entropy(net(xb, yb), labels[idx].to(device))
+        ix, iy = _drop_modality(xb, yb, settings.modality_dropout, gen)
+        rx, ry = net.decode(net.encode(ix, iy))
+        return F.binary_cross_entropy(rx, xb) + F.binary_cross_entropy(ry, yb)
+
+    def accuracy(split) -> float:
+        return float(np.mean(predict(net, split[0], split[1], device) == split[2]))
+
+    def validate(epoch: int) -> training.Validation:
+        row = {}
         if val is None:  # no validation split: the last epoch is kept
             score = float(epoch)
         elif variant == "disc":
-            row["val_acc"] = float(np.mean(predict(net, val[0], val[1], device) == val[2]))
-            score = row["val_acc"]
+            row["val_acc"] = score = accuracy(val)
         else:
             row["val_loss"] = reconstruction_loss(net, val[0], val[1], modalities, device)
             score = -row["val_loss"]
         if variant == "disc" and curve is not None:
-            row["test_acc"] = float(np.mean(predict(net, curve[0], curve[1], device) == curve[2]))
-        history.append(row)
-        tqdm.write(f"epoch {epoch}: {row}", file=sys.stderr)
-        if score > best_score:
-            best, best_score = epoch, score
-            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        elif epoch - best >= settings.patience:
-            break
-    if best_state is not None:
-        net.load_state_dict(best_state)
-    return history, best
+            row["test_acc"] = accuracy(curve)
+        return training.Validation(score, row)
+
+    res = training.train_epochs(
+        net, epochs=max_epochs, batches=lambda _: _batches(len(x), settings.batch_size, gen),
+        batch_loss=batch_loss, validate=validate, optimizer=opt, patience=settings.patience,
+        log=sys.stderr, desc=f"{net.hparams['model']} {variant}",
+    )  # fmt: skip
+    return res.history, res.best_epoch
 
 
 def train_dmf(

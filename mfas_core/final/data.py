@@ -9,8 +9,7 @@ import numpy as np
 import torch
 
 from mfas_core.data.schema import SPLITS
-from mfas_core.io import InputError
-from mfas_core.unimodal.features import FeatureStore
+from mfas_core.unimodal.features import read_feature_pair
 
 
 @dataclass
@@ -39,20 +38,9 @@ def _stack(layers: list[np.ndarray]) -> torch.Tensor:
 
 def load_taps(path1: str | Path, path2: str | Path) -> TapData:
     """Read two feature files (modality 1 first); they must describe the same samples."""
-    s1, s2 = FeatureStore(path1), FeatureStore(path2)
-    for attr in ("task", "n_classes"):
-        if getattr(s1, attr) != getattr(s2, attr):
-            raise InputError(path2, f"attrs/{attr}", f"differs from {path1}")
+    s1, s2, splits = read_feature_pair(path1, path2, SPLITS)
     x1, x2, y = {}, {}, {}
-    for split in SPLITS:
-        y1 = s1.labels(split)
-        if not np.array_equal(y1, s2.labels(split)):
-            raise InputError(path2, f"/{split}/labels", f"labels differ from those in {path1}")
-        for store, out, path in ((s1, x1, path1), (s2, x2, path2)):
-            layers = store.layers(split)
-            for k, a in enumerate(layers, 1):
-                if a.shape[0] != len(y1) or not np.isfinite(a).all():
-                    raise InputError(path, f"/{split}/layer_{k}", "wrong row count or NaN/inf")
-            out[split] = _stack(layers)
+    for split, (layers1, layers2, y1) in splits.items():
+        x1[split], x2[split] = _stack(layers1), _stack(layers2)
         y[split] = y1.astype(np.float32) if s1.task == "multi" else y1.astype(np.int64)
     return TapData(x1, x2, y, list(s1.layer_sizes), list(s2.layer_sizes), s1.task, s1.n_classes)

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
-
-
-def read_metrics(paths: list[str]) -> list[dict]:
-    """metrics.json files, each with its path under "path"."""
-    return [{**json.loads(Path(p).read_text()), "path": str(p)} for p in paths]
 
 
 def choose_top1(metrics: list[dict]) -> dict[tuple[str, int], int]:

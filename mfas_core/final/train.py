@@ -14,13 +14,15 @@ import time
 import numpy as np
 import torch
 
+from mfas_core.atomic import write_json
 from mfas_core.config import ConfigError
+from mfas_core.errors import InputError
 from mfas_core.final.data import TapData, load_taps
 from mfas_core.final.settings import BaselineSettings, FinalSettings
-from mfas_core.io import InputError, pick_device, set_seed, set_threads, write_json
-from mfas_core.models.base import build_baseline
 from mfas_core.models.finetune import FinetuneNet
 from mfas_core.models.mfas_net import MFASNet
+from mfas_core.models.registry import build_baseline
+from mfas_core.runtime import pick_device, set_seed, set_threads
 from mfas_core.search.space import text_to_arch
 from mfas_core.training import FitResult, FitSettings, fit, n_parameters, predict, score
 from mfas_core.unimodal.features import FeatureStore

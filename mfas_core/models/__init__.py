@@ -6,6 +6,6 @@ Writes: nothing itself (models are trained and saved by `mfas_core.final`).
 Called by: rules `final_train`, `final_baseline` through `mfas_core.final`.
 """
 
-from mfas_core.models.base import BASELINES, build_baseline
+from mfas_core.models.registry import BASELINES, build_baseline
 
 __all__ = ["BASELINES", "build_baseline"]

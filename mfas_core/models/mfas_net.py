@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mfas_core.models.base import ACTIVATIONS, tap
+from mfas_core.models.base import tap
+from mfas_core.search.batched import ACTIVATIONS
 
 Arch = tuple[tuple[int, int, int], ...]
 

@@ -6,26 +6,16 @@ tables are built from the list of files alone. The paper's numbers sit beside ou
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from mfas_core.io import InputError, write_text
+from mfas_core.atomic import read_metrics, write_text
+from mfas_core.report.markdown import md_header, md_row
 from mfas_core.report.paper import PAPER_DMF_TABLE1, PAPER_WIKI_MAP
 
 MODEL_ORDER = ("emf", "imf", "dmf")
-
-
-def read_metrics(paths) -> list[dict]:
-    out = []
-    for p in paths:
-        try:
-            out.append(json.loads(Path(p).read_text()))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(p, "file", f"not readable JSON ({exc.__class__.__name__})") from None
-    return out
 
 
 def models_of(rows) -> list[str]:
@@ -90,8 +80,9 @@ def mnist_table(metrics: list[dict]) -> str:
         "paper in parentheses. A single-modality row zeroes the other input at test time only "
         "(the networks are trained on both halves).",
         "",
-        "| input | model | params | " + " | ".join(f"{d}%" for d in damages) + " |",
-        "|---|---|---:|" + "---:|" * len(damages),
+        *md_header(
+            ["input", "model", "params", *(f"{d}%" for d in damages)], "llr" + "r" * len(damages)
+        ),
     ]
     for cond, label in conds:
         for model in models:
@@ -100,9 +91,7 @@ def mnist_table(metrics: list[dict]) -> str:
                 cell = _fmt(by[(cond, model, d)])
                 paper = PAPER_DMF_TABLE1.get((cond, model), {}).get(d)
                 cells.append(f"{cell} ({paper:.2f})" if paper is not None else cell)
-            lines.append(
-                f"| {label} | {model.upper()} | {params[model]:,} | " + " | ".join(cells) + " |"
-            )
+            lines.append(md_row([label, model.upper(), f"{params[model]:,}", *cells]))
     lines += ["", _setup_line(rows), ""]
     lines += ["Shape of the paper's result, checked on our means:", ""]
     lines += _shape_checks(by, models, damages, mods)
@@ -175,16 +164,16 @@ def dataset_table(metrics: list[dict]) -> str:
         "single-modality row zeroes the other input at test time only. Mean ± std over seeds; "
         "best = lowest mean error.",
         "",
-        "| input | "
-        + " | ".join(f"{m.upper()} ({params[m]:,} params)" for m in models)
-        + " | best |",
-        "|---|" + "---:|" * len(models) + "---|",
+        *md_header(
+            ["input", *(f"{m.upper()} ({params[m]:,} params)" for m in models), "best"],
+            "l" + "r" * len(models) + "l",
+        ),
     ]
     for cond, label in conds:
         vals = {m: [r["test_error"][cond] for r in rows if r["model"] == m] for m in models}
         means = {m: float(np.mean(v)) for m, v in vals.items() if v}
         cells = [_fmt(vals[m]) for m in models]
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {_best(means, higher=False)} |")
+        lines.append(md_row([label, *cells, _best(means, higher=False)]))
     lines += [
         "",
         f"Input sizes {rows[0]['in_sizes']}. " + _setup_line(rows),
@@ -251,10 +240,10 @@ def svm_table(evals: list[dict], baselines: list[dict], disc: list[dict]) -> str
             f"{rows[0]['n_test']} test pairs; joint code {rows[0]['code_dim']} units, PCA "
             f"{b[0]['pca_components']} components; {len(seeds)} seed(s).",
             "",
-            "| input | "
-            + " | ".join(m.upper() for m in models)
-            + " | raw inputs | PCA | best code | disc. |",
-            "|---|" + "---:|" * (len(models) + 2) + "---|---:|",
+            *md_header(
+                ["input", *(m.upper() for m in models), "raw inputs", "PCA", "best code", "disc."],
+                "l" + "r" * (len(models) + 2) + "lr",
+            ),
         ]
         for cond, label in (
             ("both", f"{mods[0]}+{mods[1]}"),
@@ -271,7 +260,7 @@ def svm_table(evals: list[dict], baselines: list[dict], disc: list[dict]) -> str
                 cells.append(f"{max(best_disc):.2f}" if best_disc else "—")
             else:
                 cells.append("—")
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+            lines.append(md_row([label, *cells]))
         lines.append("")
     lines += [
         "The paper reports SVM results only on AVLetters2 and MIR-Flickr (not available "
@@ -310,10 +299,17 @@ def retrieval_table(evals: list[dict], baselines: list[dict]) -> str:
             f"{rows[0]['n_queries']} queries, {rows[0]['n_items']} items; CCA "
             f"{base[0]['cca_components']} components; {len(seeds)} seed(s).",
             "",
-            "| direction | "
-            + " | ".join(m.upper() for m in models)
-            + " | CCA | raw cosine | chance | best code |",
-            "|---|" + "---:|" * (len(models) + 3) + "---|",
+            *md_header(
+                [
+                    "direction",
+                    *(m.upper() for m in models),
+                    "CCA",
+                    "raw cosine",
+                    "chance",
+                    "best code",
+                ],
+                "l" + "r" * (len(models) + 3) + "l",
+            ),
         ]
         for key, label in ((f"{a}2{b}", f"{a}→{b}"), (f"{b}2{a}", f"{b}→{a}")):
             vals = {m: [r["map"][key] for r in rows if r["model"] == m] for m in models}
@@ -324,7 +320,7 @@ def retrieval_table(evals: list[dict], baselines: list[dict]) -> str:
             cells.append(_fmt([v[key] for v in raw], digits=4) if all(raw) else "n/a")
             cells.append(f"{np.mean([r['chance_map'] for r in rows]):.4f}")
             cells.append(_best(means))
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+            lines.append(md_row([label, *cells]))
         lines.append("")
     lines += [
         f"Paper (Wiki image–text, a different data set): DMF I2T {PAPER_WIKI_MAP['I2T']}, "

@@ -7,8 +7,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mfas_core.final.select import choose_top1, read_metrics  # noqa: E402
-from mfas_core.io import atomic_path  # noqa: E402
+from mfas_core.atomic import atomic_path, read_metrics  # noqa: E402
+from mfas_core.final.select import choose_top1  # noqa: E402
 from mfas_core.report.final_tables import METHOD_LABELS  # noqa: E402
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mfas_core.final.select import choose_top1, read_metrics
-from mfas_core.io import write_text, write_tsv
+from mfas_core.atomic import read_metrics, write_text, write_tsv
+from mfas_core.final.select import choose_top1
+from mfas_core.report.markdown import md_header, md_row
 from mfas_core.report.paper import PAPER_FINAL_AVMNIST, PAPER_FINAL_MMIMDB
 
 # Display order and names of paper Table 2's rows (unimodal rows come first, per modality).
@@ -113,10 +114,11 @@ def final_table(
     frame.insert(0, "dataset", dataset)
     write_tsv(out_tsv, frame)
     if multi:
-        head = ("| method | params | val F1-W | test F1-W | test F1-M | paper F1-W | paper F1-M "
-                "| seeds |\n|---|---|---|---|---|---|---|---|")  # fmt: skip
+        columns = ["method", "params", "val F1-W", "test F1-W", "test F1-M", "paper F1-W",
+                   "paper F1-M", "seeds"]  # fmt: skip
     else:
-        head = "| method | params | val acc (%) | test acc (%) | paper test (%) | seeds |\n|---|---|---|---|---|---|"
+        columns = ["method", "params", "val acc (%)", "test acc (%)", "paper test (%)", "seeds"]
+    head = "\n".join(md_header(columns))
     lines = [
         f"# Final training on {dataset} (MFAS paper {'Table 3' if multi else 'Table 2'})",
         "",
@@ -141,20 +143,29 @@ def final_table(
             )
         else:
             cells.append(f"{100 * r['paper_test']:.2f}" if has_paper else "—")
-        lines.append("| " + " | ".join(cells + [str(r["seeds"])]) + " |")
+        lines.append(md_row([*cells, r["seeds"]]))
     top = top_k_test_scores([m["path"] for m in metrics if m["method"] == "mfas"])
     lines += [
         "",
         "## Every final-trained MFAS architecture",
         "",
-        "| search seed | rank | architecture | search val | final val | final test | params | top 1 |",
-        "|---|---|---|---|---|---|---|---|",
+        *md_header(
+            [
+                "search seed",
+                "rank",
+                "architecture",
+                "search val",
+                "final val",
+                "final test",
+                "params",
+                "top 1",
+            ]
+        ),  # fmt: skip
     ]
     for t in top.itertuples():
-        lines.append(
-            f"| {t.search_seed} | {t.rank} | `{t.architecture}` | {t.search_val:.4f} | "
-            f"{t.val:.4f} | {t.test:.4f} | {t.params:,} | {'yes' if t.top1 else ''} |"
-        )
+        lines.append(md_row([t.search_seed, t.rank, f"`{t.architecture}`", f"{t.search_val:.4f}",
+                             f"{t.val:.4f}", f"{t.test:.4f}", f"{t.params:,}",
+                             "yes" if t.top1 else ""]))  # fmt: skip
     checks = []
     for p in backbone_metrics:
         b = read_metrics([p])[0]

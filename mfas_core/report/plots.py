@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mfas_core.io import atomic_path  # noqa: E402
-from mfas_core.report.dmf_tables import models_of, read_metrics  # noqa: E402
+from mfas_core.atomic import atomic_path, read_metrics  # noqa: E402
+from mfas_core.report.dmf_tables import models_of  # noqa: E402
 
 
 def plot_search(candidate_tsvs: list[str], out_png: str, title: str = "") -> pd.DataFrame:

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mfas_core.io import write_text
+from mfas_core.atomic import write_text
 from mfas_core.report.final_tables import top_k_test_scores
+from mfas_core.report.markdown import md_header, md_row
 from mfas_core.report.paper import PAPER_SEARCH_TABLE1, PAPER_UNIMODAL
 
 _PATH = re.compile(r"search/(?P<dataset>[^/]+)/seed(?P<seed>\d+)/")
@@ -149,17 +150,35 @@ def search_table(
         "one search (accuracy for single-label data, weighted F1 for multi-label), as in paper "
         "Table 1 (AV-MNIST only; 180 architectures per method there).",
         "",
-        f"| dataset | method | seed | archs trained | top-{top_k} mean (std) | best | paper top-5 mean (std) |",
-        "|---|---|---|---|---|---|---|",
+        *md_header(
+            [
+                "dataset",
+                "method",
+                "seed",
+                "archs trained",
+                f"top-{top_k} mean (std)",
+                "best",
+                "paper top-5 mean (std)",
+            ]
+        ),  # fmt: skip
     ]
     summary = [
         "",
         f"## Over seeds: top-{top_k} mean, and MFAS minus random search (paired by seed)",
         "",
-        f"| dataset | seeds | MFAS mean ± std | {rand_label} mean ± std | MFAS − random "
-        "(mean) | bootstrap 95% interval | paired t-test p | sign test p (MFAS wins) | "
-        "does MFAS beat random search? |",
-        "|---|---|---|---|---|---|---|---|---|",
+        *md_header(
+            [
+                "dataset",
+                "seeds",
+                "MFAS mean ± std",
+                f"{rand_label} mean ± std",
+                "MFAS − random (mean)",
+                "bootstrap 95% interval",
+                "paired t-test p",
+                "sign test p (MFAS wins)",
+                "does MFAS beat random search?",
+            ]
+        ),  # fmt: skip
     ]
     for ds in dict.fromkeys(frame["dataset"]):
         per = {}
@@ -171,9 +190,8 @@ def search_table(
             paper = PAPER_SEARCH_TABLE1.get(ds, {}).get("mfas" if method == "MFAS" else "random")
             ptxt = _fmt(*paper) if paper else "—"
             for r in sub.itertuples():
-                lines.append(
-                    f"| {ds} | {method} | {r.seed} | {r.n} | {_fmt(r.mean, r.std)} | {r.best:.4f} | {ptxt} |"
-                )
+                lines.append(md_row([ds, method, r.seed, r.n, _fmt(r.mean, r.std),
+                                     f"{r.best:.4f}", ptxt]))  # fmt: skip
         if len(per) < 2:
             continue
         both = per["MFAS"].merge(per[rand_label], on="seed", suffixes=("_m", "_r"))
@@ -186,10 +204,9 @@ def search_table(
         interval = "—" if np.isnan(cmp["lo"]) else f"[{cmp['lo']:+.4f}, {cmp['hi']:+.4f}]"
         p_t = "—" if np.isnan(cmp["p_t"]) else f"{cmp['p_t']:.3f}"
         p_sign = "—" if np.isnan(cmp["p_sign"]) else f"{cmp['p_sign']:.3f}"
-        summary.append(
-            f"| {ds} | {cmp['n']} | {ms('mean_m')} | {ms('mean_r')} | {cmp['mean']:+.4f} | "
-            f"{interval} | {p_t} | {p_sign} ({cmp['wins']}/{cmp['n']}) | {verdict(cmp)} |"
-        )
+        summary.append(md_row([ds, cmp["n"], ms("mean_m"), ms("mean_r"), f"{cmp['mean']:+.4f}",
+                               interval, p_t, f"{p_sign} ({cmp['wins']}/{cmp['n']})",
+                               verdict(cmp)]))  # fmt: skip
     L, E, K = s.get("max_layers"), s.get("iterations"), s.get("k")
     counts = ", ".join(f"{ds}: |Γ1| = {n}" for ds, n in level_one.items())
     lines += summary + [
@@ -243,15 +260,23 @@ def final_section(metrics_paths: list[str]) -> list[str]:
         "means over the training seeds; ★ marks MFAS top 1, the best by final *validation* "
         "score (the test split chooses nothing).",
         "",
-        "| dataset | search seed | rank | architecture | search val | final val | final test | seeds |",
-        "|---|---|---|---|---|---|---|---|",
+        *md_header(
+            [
+                "dataset",
+                "search seed",
+                "rank",
+                "architecture",
+                "search val",
+                "final val",
+                "final test",
+                "seeds",
+            ]
+        ),  # fmt: skip
     ]
     for r in scores.itertuples():
         star = " ★" if r.top1 else ""
-        lines.append(
-            f"| {r.dataset} | {r.search_seed} | {r.rank}{star} | `{r.architecture}` "
-            f"| {r.search_val:.4f} | {r.val:.4f} | {r.test:.4f} | {r.seeds} |"
-        )
+        lines.append(md_row([r.dataset, r.search_seed, f"{r.rank}{star}", f"`{r.architecture}`",
+                             f"{r.search_val:.4f}", f"{r.val:.4f}", f"{r.test:.4f}", r.seeds]))  # fmt: skip
     return lines + [""]
 
 
@@ -260,8 +285,20 @@ def unimodal_table(metrics_paths: list[str], out: str) -> str:
     import json
 
     rows = [
-        "| dataset | modality | backbone | params | metric | val | test | paper (test) | epochs (best) | seconds |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        *md_header(
+            [
+                "dataset",
+                "modality",
+                "backbone",
+                "params",
+                "metric",
+                "val",
+                "test",
+                "paper (test)",
+                "epochs (best)",
+                "seconds",
+            ]
+        ),  # fmt: skip
     ]
     for p in metrics_paths:
         m = json.loads(Path(p).read_text())
@@ -272,11 +309,12 @@ def unimodal_table(metrics_paths: list[str], out: str) -> str:
             if spec["type"] == "conv"
             else f"mlp {spec.get('hidden')}"
         )
-        rows.append(
-            f"| {m['dataset']} | {m['modality']} | {arch} | {m['n_parameters']:,} | {m['metric']} "
-            f"| {100 * m['val']:.2f} | {100 * m['test']:.2f} "
-            f"| {f'{paper[1]:.2f} ({paper[0]})' if paper else '—'} | {m['epochs']} ({m['best_epoch']}) | {m['seconds']:.0f} |"
-        )
+        rows.append(md_row([
+            m["dataset"], m["modality"], arch, f"{m['n_parameters']:,}", m["metric"],
+            f"{100 * m['val']:.2f}", f"{100 * m['test']:.2f}",
+            f"{paper[1]:.2f} ({paper[0]})" if paper else "—",
+            f"{m['epochs']} ({m['best_epoch']})", f"{m['seconds']:.0f}",
+        ]))  # fmt: skip
     text = (
         "# Unimodal backbones\n\nScores in %, one seed. Our AV-MNIST audio is synthesized speech "
         "(eSpeak NG) with synthetic noise, not TIDIGITS + ESC-50, and the backbones are trained "

@@ -22,11 +22,14 @@ from torch import nn
 
 from mfas_core.search.space import Arch, arch_to_text, check_nonlinearities
 
-_ACT = {
-    "relu": torch.relu,
-    "sigmoid": torch.sigmoid,
-    "leakyrelu": lambda z: torch.nn.functional.leaky_relu(z, 0.01),
+# The fusion layers' nonlinearities by config name (search.space.NONLINEARITIES), as torch
+# modules: the one definition, also for the stand-alone MFASNet of mfas_core.models.
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "leakyrelu": lambda: nn.LeakyReLU(0.01),
 }
+_ACT = {name: make() for name, make in ACTIVATIONS.items()}  # stateless: one instance each
 
 
 def candidate_seed(seed: int, arch: Arch) -> int:

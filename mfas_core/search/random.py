@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mfas_core.io import write_tsv
+from mfas_core.atomic import write_tsv
 from mfas_core.search.settings import RandomSearchSettings
 from mfas_core.search.space import Arch, SearchSpace
 from mfas_core.search.steps import COLUMNS, StepTrainer, rows_of, step_seed

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mfas_core.io import atomic_files
+from mfas_core.atomic import atomic_files
 from mfas_core.search.batched import WeightBank
 from mfas_core.search.sampling import sample_without_replacement, sampling_probs, temperature
 from mfas_core.search.settings import SearchSettings

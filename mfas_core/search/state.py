@@ -11,7 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from mfas_core.io import InputError, write_json
+from mfas_core.atomic import write_json
+from mfas_core.errors import InputError
 from mfas_core.search.space import Arch, text_to_arch
 
 

@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 
 from mfas_core.config import ConfigError
-from mfas_core.io import pick_device, set_seed, set_threads
+from mfas_core.runtime import pick_device, set_seed, set_threads
 from mfas_core.search.batched import WeightBank
 from mfas_core.search.settings import SearchSettings, TrainSettings
 from mfas_core.search.space import Arch, SearchSpace, arch_to_text, check_nonlinearities

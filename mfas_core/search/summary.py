@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mfas_core.io import write_tsv
+from mfas_core.atomic import write_tsv
 
 
 def summarize_search(candidate_tsvs: list[str], out_tsv: str, k: int) -> pd.DataFrame:

@@ -24,10 +24,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mfas_core.io import InputError
 from mfas_core.search.batched import BatchedFusion, FastStep, WeightBank, candidate_seed
 from mfas_core.search.space import Arch
-from mfas_core.unimodal.features import FeatureStore
+from mfas_core.unimodal.features import read_feature_pair
 
 SPLITS = ("train", "val")
 
@@ -69,34 +68,11 @@ def _stack_padded(layers: list[np.ndarray]) -> torch.Tensor:
 
 
 def load_fusion_data(path1: str | Path, path2: str | Path) -> FusionData:
-    """Read two feature files (modality 1 first) and check they describe the same samples."""
-    s1, s2 = FeatureStore(path1), FeatureStore(path2)
-    for attr in ("dataset", "task", "n_classes"):
-        if getattr(s1, attr) != getattr(s2, attr):
-            raise InputError(
-                path2,
-                f"attrs/{attr}",
-                f"{getattr(s2, attr)!r} differs from {getattr(s1, attr)!r} in {path1}",
-            )
+    """Read two feature files (modality 1 first), checked to describe the same samples."""
+    s1, s2, splits = read_feature_pair(path1, path2, SPLITS)
     x1, x2, labels = {}, {}, {}
-    for split in SPLITS:
-        y1, y2 = s1.labels(split), s2.labels(split)
-        if len(y1) != len(y2):
-            raise InputError(
-                path2, f"/{split}/labels", f"{len(y2)} samples but {path1} has {len(y1)}"
-            )
-        if not np.array_equal(y1, y2):
-            raise InputError(path2, f"/{split}/labels", f"labels differ from those in {path1}")
-        for store, out, path in ((s1, x1, path1), (s2, x2, path2)):
-            layers = store.layers(split)
-            for k, a in enumerate(layers, 1):
-                if a.shape[0] != len(y1):
-                    raise InputError(
-                        path, f"/{split}/layer_{k}", f"{a.shape[0]} rows, labels {len(y1)}"
-                    )
-                if not np.isfinite(a).all():
-                    raise InputError(path, f"/{split}/layer_{k}", "contains NaN or inf")
-            out[split] = _stack_padded(layers)
+    for split, (layers1, layers2, y1) in splits.items():
+        x1[split], x2[split] = _stack_padded(layers1), _stack_padded(layers2)
         labels[split] = torch.from_numpy(
             y1.astype(np.float32) if s1.task == "multi" else y1.astype(np.int64)
         )

@@ -17,7 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from mfas_core.io import InputError, atomic_path
+from mfas_core import training as core  # `core`: run_train_backbone has a `training` param
+from mfas_core.atomic import atomic_path
+from mfas_core.errors import InputError
 from mfas_core.settings import build, field_names, pick
 
 
@@ -145,11 +147,6 @@ def load_backbone(
 # --------------------------------------------------------------------------- training
 
 
-def _batches(n: int, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
-    order = rng.permutation(n) if rng is not None else np.arange(n)
-    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
-
-
 def fit_standardisation(model: nn.Module, x: np.ndarray) -> None:
     """Set the model's input mean/std from (a sample of) the training inputs."""
     sample = x[: min(len(x), 5000)].astype(np.float32).reshape(min(len(x), 5000), -1)
@@ -161,26 +158,12 @@ def fit_standardisation(model: nn.Module, x: np.ndarray) -> None:
     model.input_std.copy_(torch.as_tensor(np.maximum(std, 1e-6)))
 
 
-@torch.no_grad()
 def predict(
     model: nn.Module, x: np.ndarray, device: torch.device, batch_size: int = 512
 ) -> np.ndarray:
     """Logits for every row of x (streamed in batches)."""
-    model.eval()
-    out = []
-    for i in range(0, len(x), batch_size):
-        xb = torch.from_numpy(np.ascontiguousarray(x[i : i + batch_size])).to(device)
-        out.append(model(xb).float().cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, model.head.out_features), np.float32)
-
-
-def score(task: str, y: np.ndarray, logits: np.ndarray) -> float:
-    """Accuracy (single-label) or weighted F1 (multi-label) of logits against labels."""
-    if task == "multi":
-        from sklearn.metrics import f1_score
-
-        return float(f1_score(y, (logits > 0).astype(int), average="weighted", zero_division=0))
-    return float((logits.argmax(1) == y).mean())
+    empty = np.zeros((0, model.head.out_features), np.float32)
+    return core.predict(model, [x], device, batch_size, empty=empty)
 
 
 def train_backbone(
@@ -197,55 +180,34 @@ def train_backbone(
     device: torch.device,
     progress=None,
 ) -> dict:
-    """Train with Adam, keep the weights of the best validation epoch; returns a history dict."""
-    from tqdm import tqdm
-
+    """Train with plain Adam (no schedule) on shuffled batches (the last partial batch kept),
+    keep the weights of the best validation epoch (mfas_core.core.train_epochs); returns
+    a history dict. Multi-label data trains with unweighted BCE."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     x_tr, y_tr = train
     x_va, y_va = val
     fit_standardisation(model, x_tr)
     model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    loss_fn = nn.BCEWithLogitsLoss() if task == "multi" else nn.CrossEntropyLoss()
-    best = (-1.0, None, 0)
-    history = []
+    opt, _ = core.adam(model, lr, weight_decay)
+    loss_fn, y_all = core.label_loss(task, y_tr, device, pos_weight=False)
+
+    def validate(_epoch: int) -> core.Validation:
+        s = core.score(task, y_va, predict(model, x_va, device))["score"]
+        return core.Validation(s, {"val_score": s})
+
     start = time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        model.train()
-        total, count = 0.0, 0
-        for idx in tqdm(
-            _batches(len(x_tr), batch_size, rng),
-            desc=f"epoch {epoch}",
-            file=progress,
-            mininterval=5,
-        ):
-            idx = np.sort(idx)
-            xb = torch.from_numpy(np.asarray(x_tr[idx])).to(device)
-            yb = torch.from_numpy(np.asarray(y_tr[idx])).to(device)
-            yb = yb.float() if task == "multi" else yb.long()
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-            count += len(idx)
-        val_score = score(task, y_va, predict(model, x_va, device))
-        history.append(
-            {"epoch": epoch, "train_loss": total / max(count, 1), "val_score": val_score}
-        )
-        if val_score > best[0]:
-            best = (
-                val_score,
-                {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-                epoch,
-            )
-    model.load_state_dict(best[1])
+    res = core.train_epochs(
+        model, epochs=epochs,
+        batches=lambda _: core.shuffled_batches(len(x_tr), batch_size, rng),
+        batch_loss=core.supervised_loss(model, [x_tr], y_all, loss_fn, device),
+        validate=validate, optimizer=opt, best_score=-1.0, log=progress, desc="backbone",
+    )  # fmt: skip
     model.to(device).eval()
     return {
-        "best_epoch": best[2],
-        "val_score": best[0],
-        "history": history,
+        "best_epoch": res.best_epoch,
+        "val_score": res.best.score,
+        "history": res.history,
         "seconds": time.perf_counter() - start,
     }
 
@@ -327,7 +289,8 @@ def run_train_backbone(
     epochs, batch_size, max_train = cfg.epochs, cfg.batch_size, cfg.max_train
     import sys
 
-    from mfas_core.io import pick_device, set_seed, set_threads, write_json
+    from mfas_core.atomic import write_json
+    from mfas_core.runtime import pick_device, set_seed, set_threads
 
     set_threads(threads)
     set_seed(seed)
@@ -354,7 +317,7 @@ def run_train_backbone(
         progress=sys.stderr,
     )
     x_te, y_te = read_modality(data, "test", modality)
-    test_score = score(task, y_te, predict(model, x_te, dev))
+    test_score = core.score(task, y_te, predict(model, x_te, dev))["score"]
     metrics = {
         "dataset": dataset,
         "modality": modality,

@@ -11,13 +11,10 @@ Layout of results/features/<dataset>/<modality>.h5:
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+import h5py
 import numpy as np
-
-os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
-import h5py  # noqa: E402
 
 
 class FeatureStore:
@@ -70,7 +67,8 @@ class FeatureStore:
         self, backbone_path: str | Path | None = None, data_path: str | Path | None = None
     ) -> None:
         """Fail (naming the file to rebuild) if the cache was made from other weights or data."""
-        from mfas_core.io import InputError, sha256_file
+        from mfas_core.atomic import sha256_file
+        from mfas_core.errors import InputError
 
         if backbone_path is not None and sha256_file(backbone_path) != self.backbone_sha256:
             raise InputError(
@@ -84,6 +82,51 @@ class FeatureStore:
                 "attrs/data_sha256",
                 f"made from another {data_path}; rebuild {self.path}",
             )
+
+
+def read_feature_pair(
+    path1: str | Path, path2: str | Path, splits: tuple[str, ...]
+) -> tuple[
+    FeatureStore, FeatureStore, dict[str, tuple[list[np.ndarray], list[np.ndarray], np.ndarray]]
+]:
+    """Two feature files (modality 1 first), checked to describe the same samples.
+
+    Returns both stores and, per split, the taps of each (float32, shallow to deep) and the
+    labels. Dataset, task and class count must agree, the labels must be equal, every tap
+    must have a row per label and no NaN/inf; otherwise an InputError names the file.
+    """
+    from mfas_core.errors import InputError
+
+    s1, s2 = FeatureStore(path1), FeatureStore(path2)
+    for attr in ("dataset", "task", "n_classes"):
+        if getattr(s1, attr) != getattr(s2, attr):
+            raise InputError(
+                path2,
+                f"attrs/{attr}",
+                f"{getattr(s2, attr)!r} differs from {getattr(s1, attr)!r} in {path1}",
+            )
+    out = {}
+    for split in splits:
+        y1, y2 = s1.labels(split), s2.labels(split)
+        if len(y1) != len(y2):
+            raise InputError(
+                path2, f"/{split}/labels", f"{len(y2)} samples but {path1} has {len(y1)}"
+            )
+        if not np.array_equal(y1, y2):
+            raise InputError(path2, f"/{split}/labels", f"labels differ from those in {path1}")
+        taps = []
+        for store, path in ((s1, path1), (s2, path2)):
+            layers = store.layers(split)
+            for k, a in enumerate(layers, 1):
+                if a.shape[0] != len(y1):
+                    raise InputError(
+                        path, f"/{split}/layer_{k}", f"{a.shape[0]} rows, labels {len(y1)}"
+                    )
+                if not np.isfinite(a).all():
+                    raise InputError(path, f"/{split}/layer_{k}", "contains NaN or inf")
+            taps.append(layers)
+        out[split] = (taps[0], taps[1], y1)
+    return s1, s2, out
 
 
 def extract_features(
@@ -108,8 +151,9 @@ def extract_features(
     import torch
     from tqdm import tqdm
 
+    from mfas_core.atomic import atomic_path, sha256_file
     from mfas_core.data.schema import SPLITS
-    from mfas_core.io import atomic_path, pick_device, set_threads, sha256_file
+    from mfas_core.runtime import pick_device, set_threads
     from mfas_core.unimodal.backbones import dataset_info, load_backbone
 
     set_threads(threads)

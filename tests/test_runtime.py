@@ -1,4 +1,4 @@
-"""Ground helpers of mfas_core.io: device choice, seeding, rule logs, input errors."""
+"""Ground helpers: device choice and seeding (runtime), rule logs, input errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from mfas_core.io import InputError, pick_device, rule_log, set_seed, sha256_file
+from mfas_core.atomic import sha256_file
+from mfas_core.errors import InputError
+from mfas_core.rule_log import rule_log
+from mfas_core.runtime import pick_device, set_seed
 
 
 def fake_gpus(monkeypatch, free: list[int]) -> None:
