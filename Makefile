@@ -36,8 +36,10 @@ chromium:
 	    $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq --no-install-recommends chromium; \
 	  else echo "make chromium: no apt as root: install chromium yourself" >&2; exit 1; fi; }
 
+# The Snakemake part's wall time goes to results/run_time.txt (docs/results.md states it).
 run: install
-	$(BIN)/snakemake --cores $(CORES) $(ARGS)
+	@start=$$(date +%s); $(BIN)/snakemake --cores $(CORES) $(ARGS) && \
+	  echo $$(( $$(date +%s) - start )) > results/run_time.txt
 	$(MAKE) report
 
 # Snakemake's HTML report of the finished run: every table and plot with its caption.
@@ -83,8 +85,11 @@ config-doc: install
 
 # docs/results.md from the tables of a finished `make run` (results/tables/*.md), with the
 # commit, date, machine and command of the run (RESULTS_COMMAND, default "make run").
+# docs/results.md from a finished run's tables, its recorded wall time and its profile.
 results-doc: install
-	$(BIN)/python tools/results_doc.py
+	$(BIN)/python benchmarks/critical_path.py --snakemake $(BIN)/snakemake --workdir . $(ARGS) \
+	  --cores $(or $(filter-out all,$(CORES)),$(shell nproc)) --out results/run_profile.md
+	$(BIN)/python tools/results_doc.py --profile results/run_profile.md $(TIMING)
 
 # Mutation testing of the algorithmic core (config: [tool.mutmut] in pyproject.toml).
 # Not part of `make test`. Every function of the small core modules; of trainer.py, mnist.py

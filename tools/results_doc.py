@@ -121,6 +121,8 @@ def render(
     commit: str,
     date: str,
     where: str,
+    timings: list[str] = (),
+    profile: str | None = None,
 ) -> str:
     stems = [p.stem for p in sorted(Path(tables).glob("*.md"))]
     if not stems:
@@ -137,13 +139,27 @@ def render(
         f"- **date**: {date}",
         f"- **machine**: {where}",
         f"- **command**: `{command}`",
+        *[f"- {line}" for line in timings],
         "",
     ]
     for stem, sentence in order(stems):
         title, body = _demote((Path(tables) / f"{stem}.md").read_text())
         out += [f"## {title or stem}", "", f"*{sentence}* (`results/tables/{stem}.md`)", ""]
         out += [body, ""]
+    if profile:
+        _, body = _demote(profile)
+        out += ["## Where the time went", "",
+                "*The run's profile (`benchmarks/critical_path.py` on its `results/benchmarks/` "
+                "and DAG): per stage, the critical path, idle cores.*", "", body, ""]  # fmt: skip
     return "\n".join(out).rstrip() + "\n"
+
+
+def run_time_line(path: Path) -> str | None:
+    """The wall time `make run` recorded (results/run_time.txt: seconds), as a line."""
+    if not path.exists():
+        return None
+    seconds = int(float(path.read_text().split()[0]))
+    return f"**wall time of the run**: {seconds // 60} min {seconds % 60} s (Snakemake, `make run`)"
 
 
 def main(
@@ -152,15 +168,22 @@ def main(
     command: str | None = None,
     repo: str | Path = ROOT,
     date: str | None = None,
+    timings: list[str] = (),
+    profile: str | Path | None = None,
 ) -> str:
     """Write the page; returns its text. The command defaults to $RESULTS_COMMAND, then
-    "make run"; the date to today."""
+    "make run"; the date to today. `timings`: extra measured lines for the header (the run's
+    own wall time, from results/run_time.txt beside the tables' folder, comes first);
+    `profile`: a critical_path.py report to append."""
+    recorded = run_time_line(Path(tables).parent / "run_time.txt")
     text = render(
         Path(tables),
         command or os.environ.get("RESULTS_COMMAND") or "make run",
         commit_of(Path(repo)),
         date or dt.date.today().isoformat(),
         machine(),
+        [*([recorded] if recorded else []), *timings],
+        Path(profile).read_text() if profile else None,
     )
     Path(out).write_text(text)
     print(f"wrote {out}")
@@ -175,6 +198,8 @@ if __name__ == "__main__":
         "--command", help='the run\'s command (default: $RESULTS_COMMAND or "make run")'
     )
     ap.add_argument("--date", help="the run's date (default: today)")
+    ap.add_argument("--timing", action="append", default=[], help="a measured line for the header")
+    ap.add_argument("--profile", help="a benchmarks/critical_path.py report to append")
     args = ap.parse_args()
-    main(args.tables, args.out, args.command, ROOT, args.date)
+    main(args.tables, args.out, args.command, ROOT, args.date, args.timing, args.profile)
     sys.exit(0)
