@@ -7,6 +7,7 @@ from mfas_core.dmf.settings import eval_params, train_params as dmf_train_params
 from mfas_core.final import plan as final_plan
 from mfas_core.final.settings import baseline_params, table_setup as final_table_setup
 from mfas_core.final.settings import train_params as final_train_params
+from mfas_core.report.arch_plot import ARCH_SVG, TOP1_SVG
 from mfas_core.search.settings import level_params, random_params
 from mfas_core.search.settings import table_setup as search_table_setup
 from mfas_core.unimodal.backbones import training_params
@@ -29,6 +30,9 @@ GPU = 0 if DEVICE == "cpu" else 1
 SEARCH_DIR = "results/search/{dataset}/seed{seed}"
 FINAL_MFAS = "results/final/{dataset}/mfas/search{search_seed}/rank{rank}/seed{seed}/metrics.json"
 FINAL_BASELINE = "results/final/{dataset}/baselines/{method}/seed{seed}/metrics.json"
+# Ranks of each search that get a picture: search.top_k, or all search.k rows of topk.tsv
+# when k is smaller (the search table links exactly these).
+ARCH_RANKS = list(range(1, min(SEARCH_CFG["top_k"], SEARCH_CFG["k"]) + 1))
 
 
 wildcard_constraints:
@@ -122,6 +126,11 @@ def previous_level(wildcards):
         f"{prev}/{name}"
         for name in ("candidates.tsv", "surrogate.pt", "bank.pt", "state.json")
     ]
+
+
+def arch_pictures():
+    """The per-rank architecture pictures of one search ({dataset}, {seed} left open)."""
+    return expand(ARCH_SVG, rank=ARCH_RANKS, allow_missing=True)
 
 
 def level_tables(dataset, seed):
@@ -240,6 +249,9 @@ def get_final_outputs():
             dataset=SEARCH_DATASETS,
             seed=SEARCH_CFG["seeds"],
         )
+        out += expand(
+            ARCH_SVG, dataset=SEARCH_DATASETS, seed=SEARCH_CFG["seeds"], rank=ARCH_RANKS
+        )
     if DMF_DATASETS:
         out += [f"results/tables/dmf_{t}.md" for t in dmf_tables()]
         out += [
@@ -248,7 +260,11 @@ def get_final_outputs():
             "results/plots/dmf_curves.png",
         ]
     out += expand(
-        ["results/tables/final_{dataset}.md", "results/plots/final_{dataset}.png"],
+        [
+            "results/tables/final_{dataset}.md",
+            "results/plots/final_{dataset}.png",
+            TOP1_SVG,
+        ],
         dataset=FINAL_DATASETS,
     )
     return out

@@ -1,5 +1,6 @@
 # Final training (MFAS paper §4, Tables 2-3): the top-k found architectures and the fusion
-# baselines, trained on the same budget from the cached taps; tables and a plot per dataset.
+# baselines, trained on the same budget from the cached taps; tables and plots per dataset (one
+# of them the diagram of the dataset's MFAS top 1).
 
 
 rule train_final:
@@ -105,3 +106,26 @@ rule plot_final:
         title=lambda wc: f"Final training on {wc.dataset}: test score vs parameters",
     script:
         "../workflow_scripts/plot_final.py"
+
+
+rule plot_top1_architecture:
+    input:
+        mfas=final_mfas_metrics,
+        features=feature_files,
+    output:
+        svg=report(
+            TOP1_SVG,
+            caption="../report/arch_top1.rst",
+            category="MFAS search",
+            subcategory="{dataset}",
+        ),
+    log:
+        "logs/plot_top1_architecture/{dataset}.log",
+    benchmark:
+        "results/benchmarks/plot_top1_architecture/{dataset}.tsv"
+    params:
+        dataset="{dataset}",
+        width=FINAL["width"],
+        nonlinearities=SEARCH_CFG["nonlinearities"],
+    script:
+        "../workflow_scripts/plot_top1_architecture.py"

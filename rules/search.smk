@@ -1,4 +1,5 @@
-# MFAS search (paper Algorithm 1): one job per SMBO level, summary, random baseline, table, plot.
+# MFAS search (paper Algorithm 1): one job per SMBO level, summary, random baseline, table, plots
+# (the search's progress, and a diagram of each top architecture).
 rule search_level:
     input:
         features=feature_files,
@@ -113,3 +114,22 @@ rule plot_search:
         title=lambda wc: f"MFAS search on {wc.dataset}, seed {wc.seed}",
     script:
         "../workflow_scripts/plot_search.py"
+
+
+rule plot_architectures:
+    input:
+        topk=f"{SEARCH_DIR}/topk.tsv",
+        features=feature_files,
+    output:
+        svgs=arch_pictures(),
+    log:
+        "logs/plot_architectures/{dataset}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/plot_architectures/{dataset}/seed{seed}.tsv"
+    params:
+        dataset="{dataset}",
+        seed=lambda wc: int(wc.seed),
+        width=SEARCH_CFG["width"],
+        nonlinearities=SEARCH_CFG["nonlinearities"],
+    script:
+        "../workflow_scripts/plot_architectures.py"

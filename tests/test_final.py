@@ -254,7 +254,10 @@ def test_search_table_shows_each_top_architecture_after_final_training(smoke_wor
             for ln in section.splitlines()
             if ln.startswith(f"| {m['dataset']} | {m['search_seed']} | {m['rank']}")
         )
-        assert f"`{m['architecture']}`" in row
+        # ranks 1..min(search.top_k, search.k) link to their picture (smoke: final.top 2 <= 4)
+        picture = f"../plots/arch/{m['dataset']}/seed{m['search_seed']}/rank{m['rank']}.svg"
+        assert f"[{m['architecture']}]({picture})" in row
+        assert (smoke_workflow / "results" / picture.removeprefix("../")).is_file()
         assert f"| {m['val']:.4f} | {m['test']:.4f} | 1 |" in row  # smoke: one training seed
     starred = [ln for ln in section.splitlines() if ln.startswith("| ") and "★" in ln]
     assert len(starred) == len(SMOKE_DATASETS)  # one MFAS top 1 per search

@@ -95,8 +95,13 @@ def test_final_width_reruns_final_training_and_its_tables_only(smoke_workflow, t
     smoke = yaml.safe_load((smoke_workflow / "config" / "smoke.yaml").read_text())
     jobs = planned_jobs(smoke_workflow, tmp_path, {"final": {"width": smoke["final"]["width"] + 8}})
     assert jobs, "editing final.width plans nothing"
-    # search.md shows the top architectures' final-training scores, so it follows them.
-    assert all("final" in rule or rule == "tabulate_search" for rule in jobs), jobs
+    # search.md shows the top architectures' final-training scores, so it follows them; the
+    # MFAS top 1 picture is drawn at final.width from the final-training scores.
+    assert jobs.get("plot_top1_architecture") == 2, jobs  # avmnist and mfeat
+    assert "plot_architectures" not in jobs, jobs  # the per-search pictures use search.width
+    assert all(
+        "final" in rule or rule in {"tabulate_search", "plot_top1_architecture"} for rule in jobs
+    ), jobs
 
 
 def test_config_about_one_dataset_prepares_only_that_dataset(tmp_path):

@@ -53,6 +53,21 @@ def test_search_table_puts_mfas_and_random_beside_paper_table_1(smoke_workflow):
     assert "0.9264 (0.0004)" in text and "0.9203 (0.0021)" in text
 
 
+def test_every_linked_architecture_has_its_picture(smoke_workflow):
+    cfg = _smoke(smoke_workflow)
+    text = (smoke_workflow / "results/tables/search.md").read_text()
+    links = set(re.findall(r"\[([\d_-]+)\]\(\.\./(plots/arch/[^)]+\.svg)\)", text))
+    drawn = min(5, cfg["k"])  # search.top_k (schema default 5) or all k rows of topk.tsv
+    assert {p for _, p in links} == {
+        f"plots/arch/{ds}/seed0/rank{r}.svg" for ds in DATASETS for r in range(1, drawn + 1)
+    }
+    for arch, path in links:
+        svg = (smoke_workflow / "results" / path).read_text()
+        assert "<svg" in svg and arch.replace("-", "&#45;") in svg  # the title names it
+    for ds in DATASETS:  # smoke: final training on both, so both have an MFAS top 1 picture
+        assert "<svg" in (smoke_workflow / f"results/plots/arch/{ds}/top1.svg").read_text()
+
+
 def test_rerunning_a_later_level_leaves_earlier_levels_alone(smoke_workflow):
     proc = snakemake(
         smoke_workflow, "-n", "--configfile", "config/smoke.yaml", "--forcerun",

@@ -104,10 +104,15 @@ def order(names: list[str]) -> list[tuple[str, str]]:
     return out + [(stem, OTHER) for stem in left]
 
 
+# A relative link in a table (search.md's architecture cells -> ../plots/arch/...svg) points
+# into results/, which docs/ does not hold: docs/results.md keeps the link's text only.
+RELATIVE_LINK = re.compile(r"\[([^\]]*)\]\((?!https?://|#)[^)]*\)")
+
+
 def _demote(text: str) -> tuple[str, str]:
     """(title, body): the table's first heading becomes the section title, other headings
-    move one level down; every other line is kept as it is."""
-    lines = text.rstrip("\n").split("\n")
+    move one level down, relative links become their text; every other line is kept as it is."""
+    lines = RELATIVE_LINK.sub(r"`\1`", text).rstrip("\n").split("\n")
     title = ""
     if lines and lines[0].startswith("# "):
         title, lines = lines[0][2:].strip(), lines[1:]

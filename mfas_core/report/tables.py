@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mfas_core.atomic import write_text
+from mfas_core.report.arch_plot import ARCH_SVG
 from mfas_core.report.final_tables import top_k_test_scores
 from mfas_core.report.markdown import md_header, md_row
 from mfas_core.report.paper import PAPER_SEARCH_TABLE1, PAPER_UNIMODAL
@@ -22,6 +23,15 @@ def dataset_seed(path: str) -> tuple[str, int]:
     if not m:
         raise ValueError(f"{path}: not under results/search/<dataset>/seed<seed>/")
     return m["dataset"], int(m["seed"])
+
+
+def arch_cell(architecture: str, dataset: str, seed: int, rank: int, drawn: int) -> str:
+    """An architecture cell: a link to its picture (rule plot_architectures draws ranks
+    1..drawn of each search), relative from results/tables/; plain code text beyond that."""
+    if 1 <= int(rank) <= drawn:
+        target = ARCH_SVG.format(dataset=dataset, seed=int(seed), rank=int(rank))
+        return f"[{architecture}](../{target.removeprefix('results/')})"
+    return f"`{architecture}`"
 
 
 def top_stats(frame: pd.DataFrame, top_k: int) -> tuple[float, float, float, int]:
@@ -130,10 +140,15 @@ def search_table(
     protocol = s.get("random_protocol", "paper")
     rand_label = f"random ({protocol})"
     rows = []
+    found: dict[tuple[str, int], pd.DataFrame] = {}
     for method, paths in (("MFAS", topk_tsvs), (rand_label, random_tsvs)):
         for p in paths:
             ds, seed = dataset_seed(p)
             frame = pd.read_csv(p, sep="\t")
+            if method == "MFAS":
+                found[ds, seed] = (
+                    frame if "rank" in frame else frame.assign(rank=range(1, len(frame) + 1))
+                )
             if method == "MFAS" and (ds, seed) in sampled:
                 # every architecture the levels trained: topk.tsv holds only search.k rows,
                 # fewer than top_k when k < top_k
@@ -239,19 +254,51 @@ def search_table(
         "processes. Both methods train with the same epochs and settings.",
         "",
     ]
+    lines += found_section(found, top_k)
     if final_metrics:
-        lines += final_section(final_metrics)
+        lines += final_section(final_metrics, top_k, found)
     text = "\n".join(lines)
     Path(out_md).parent.mkdir(parents=True, exist_ok=True)
     write_text(out_md, text)
     return text
 
 
-def final_section(metrics_paths: list[str]) -> list[str]:
+def _drawn(found: dict[tuple[str, int], pd.DataFrame], key: tuple[str, int], top_k: int) -> int:
+    """How many ranks of a search have a picture: top_k, or fewer when topk.tsv is shorter."""
+    return min(top_k, len(found[key])) if key in found else 0
+
+
+def found_section(found: dict[tuple[str, int], pd.DataFrame], top_k: int) -> list[str]:
+    """Lines of search.md's section on each search's top architectures (topk.tsv), each
+    architecture linked to its diagram (results/plots/arch/<dataset>/seed<seed>/rank<r>.svg)."""
+    lines = [
+        f"## The top-{top_k} architectures of each search",
+        "",
+        "Each search's best architectures by search validation score (`topk.tsv`); the "
+        "architecture (layers `m-n-p`: tap m of modality 1, tap n of modality 2, nonlinearity "
+        "p, joined by `_`) links to its diagram.",
+        "",
+        *md_header(["dataset", "search seed", "rank", "architecture", "search val"]),
+    ]
+    for (ds, seed), frame in sorted(found.items()):
+        drawn = _drawn(found, (ds, seed), top_k)
+        for r in frame.sort_values("rank").head(top_k).itertuples():
+            lines.append(md_row([ds, seed, r.rank, arch_cell(r.architecture, ds, seed, r.rank,
+                                                             drawn), f"{r.val_score:.4f}"]))  # fmt: skip
+    return lines + [""]
+
+
+def final_section(
+    metrics_paths: list[str],
+    top_k: int = 0,
+    found: dict[tuple[str, int], pd.DataFrame] | None = None,
+) -> list[str]:
     """Lines of search.md's last section: each top-k architecture after final training, its
     search, final validation and test scores (means over training seeds), MFAS top 1 marked.
-    Top 1 is chosen on validation alone (mfas_core.final.select)."""
+    Top 1 is chosen on validation alone (mfas_core.final.select). An architecture links to
+    its diagram when the search's top_k ranks (found: its topk.tsv) include it."""
     scores = top_k_test_scores(metrics_paths)
+    found = found or {}
     lines = [
         "## The top architectures after final training",
         "",
@@ -275,7 +322,9 @@ def final_section(metrics_paths: list[str]) -> list[str]:
     ]
     for r in scores.itertuples():
         star = " ★" if r.top1 else ""
-        lines.append(md_row([r.dataset, r.search_seed, f"{r.rank}{star}", f"`{r.architecture}`",
+        drawn = _drawn(found, (r.dataset, int(r.search_seed)), top_k)
+        cell = arch_cell(r.architecture, r.dataset, r.search_seed, r.rank, drawn)
+        lines.append(md_row([r.dataset, r.search_seed, f"{r.rank}{star}", cell,
                              f"{r.search_val:.4f}", f"{r.val:.4f}", f"{r.test:.4f}", r.seeds]))  # fmt: skip
     return lines + [""]
 
