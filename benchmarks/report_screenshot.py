@@ -86,7 +86,7 @@ def screenshot(exe: str, html: Path, png: Path, size: str = "1400,1000") -> Path
     return png
 
 
-SECTIONS = ["Workflow", "Statistics", "About", "Results", "MFAS (Pérez-Rúa et al., CVPR 2019)"]
+SECTIONS = ["Workflow", "Statistics", "About", "Results", "Final training against six baselines"]
 CATEGORIES = ["Unimodal backbones"]
 
 
