@@ -3,9 +3,11 @@ job, and its tables equal the local run's.
 
 usage: compare_slurm_run.py SLURM_DIR LOCAL_DIR TABLE...
 
-- Every rule log (logs/**/*.log) of the SLURM run starts with `SLURM_JOB_ID=<n>` (written by
-  mfas_core.rule_log.rule_log), with a distinct id per job; the local run's logs have none; both runs
-  have the same set of logs, i.e. ran the same jobs.
+- Every rule log (logs/<rule>/**/*.log) of the SLURM run starts with `SLURM_JOB_ID=<n>`
+  (written by mfas_core.rule_log.rule_log), with a distinct id per job, except the logs of the
+  Snakefile's `localrules` (tables and plots), which ran in the Snakemake process and name no
+  SLURM job; the local run's logs name none; both runs have the same set of logs, i.e. ran the
+  same jobs.
 - The tables are equal, except columns that measure wall time (a header cell naming seconds).
 """
 
@@ -25,6 +27,13 @@ def job_logs(workdir: Path) -> dict[str, str]:
         lines = log.read_text().splitlines()
         out[str(log.relative_to(workdir))] = lines[0] if lines else ""
     return out
+
+
+def local_rules(workdir: Path) -> set[str]:
+    """Rule names of the `localrules:` block of the workflow's Snakefile."""
+    text = (workdir / "Snakefile").read_text()
+    block = re.search(r"^localrules:\n((?:[ \t]+\w+,?[ \t]*\n)+)", text, re.M)
+    return set(re.findall(r"\w+", block.group(1))) if block else set()
 
 
 def without_time_columns(text: str) -> list[str]:
@@ -53,10 +62,17 @@ def main(slurm_dir: str, local_dir: str, *tables: str) -> int:
             f"different jobs: only SLURM {sorted(set(slurm_logs) - set(local_logs))}, "
             f"only local {sorted(set(local_logs) - set(slurm_logs))}"
         )
-    ids = {}
+    ids, local_only = {}, local_rules(slurm)
+    n_local = 0
     for log, first in slurm_logs.items():
         match = re.fullmatch(r"SLURM_JOB_ID=(\d+)", first)
-        if not match:
+        if Path(log).parts[1] in local_only:
+            n_local += 1
+            if match:
+                problems.append(
+                    f"{slurm / log}: a localrules job ran as SLURM job {match.group(1)}"
+                )
+        elif not match:
             problems.append(f"{slurm / log}: first line {first!r} is not SLURM_JOB_ID=<n>")
         else:
             ids.setdefault(match.group(1), []).append(log)
@@ -78,8 +94,9 @@ def main(slurm_dir: str, local_dir: str, *tables: str) -> int:
         print(f"test-slurm: {p}", file=sys.stderr)
     if not problems:
         print(
-            f"test-slurm: {len(slurm_logs)} jobs ran as SLURM jobs "
-            f"(ids {min(map(int, ids))}-{max(map(int, ids))}); {len(tables)} tables equal the local run's",
+            f"test-slurm: {len(slurm_logs) - n_local} jobs ran as SLURM jobs "
+            f"(ids {min(map(int, ids))}-{max(map(int, ids))}), {n_local} localrules jobs in "
+            f"the Snakemake process; {len(tables)} tables equal the local run's",
             file=sys.stderr,
         )
     return 1 if problems else 0
