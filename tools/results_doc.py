@@ -89,8 +89,10 @@ def machine() -> str:
         if line.startswith("Model name:"):
             model = line.split(":", 1)[1].strip()
             break
+    flags = next((ln for ln in _run(["lscpu"], ROOT).splitlines() if ln.startswith("Flags:")), "")
+    simd = "AVX-512" if " avx512f" in flags else "AVX2, no AVX-512" if " avx2" in flags else ""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{model or 'CPU model unknown'}, {cores} cores"
+    return f"{model or 'CPU model unknown'}{f' ({simd})' if simd else ''}, {cores} cores"
 
 
 def order(names: list[str]) -> list[tuple[str, str]]:
