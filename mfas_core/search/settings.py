@@ -49,12 +49,14 @@ class TrainSettings:
         )  # fmt: skip
 
 
-def _split(cls, params: dict) -> tuple[dict, dict]:
-    """Flat params -> (TrainSettings values, the class's own values)."""
+def _from_flat(cls, params: dict):
+    """`cls` from a rule's flat `settings` (TrainSettings' keys beside the class's own):
+    every field required, an unknown key is a ConfigError naming it."""
     train_keys = set(field_names(TrainSettings))
-    train = {k: v for k, v in params.items() if k in train_keys}
     own = {k: v for k, v in params.items() if k not in train_keys}
-    return train, own
+    own["train"] = build(TrainSettings, {k: v for k, v in params.items() if k in train_keys},
+                         "search")  # fmt: skip
+    return build(cls, own, "search")
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,8 @@ class SearchSettings:
 
     @classmethod
     def from_params(cls, **params) -> SearchSettings:
-        """From a rule's flat `settings` (train keys beside the level's): every field
-        required, an unknown key is a ConfigError naming it."""
-        train, own = _split(cls, params)
-        own["train"] = build(TrainSettings, train, "search")
-        return build(cls, own, "search")
+        """From rule search_level's flat `settings` (see `_from_flat`)."""
+        return _from_flat(cls, params)
 
 
 @dataclass(frozen=True)
@@ -107,10 +106,8 @@ class RandomSearchSettings:
 
     @classmethod
     def from_params(cls, **params) -> RandomSearchSettings:
-        """As SearchSettings.from_params, for the random search's fields."""
-        train, own = _split(cls, params)
-        own["train"] = build(TrainSettings, train, "search")
-        return build(cls, own, "search")
+        """From rule search_random's flat `settings` (see `_from_flat`)."""
+        return _from_flat(cls, params)
 
 
 def _own_keys(cls) -> list[str]:
