@@ -4,7 +4,7 @@
 #
 # Needs root and apt-get (as on CI): installs Debian's slurm-wlm and munge when missing, starts
 # munged (if none runs), slurmctld and slurmd with a slurm.conf in a scratch directory
-# (REFERENCE §4), and stops only the daemons it started. Where it cannot run it fails with the
+#, and stops only the daemons it started. Where it cannot run it fails with the
 # reason; it never passes silently.
 #
 # Which part: config/smoke.yaml with search and DMF on mfeat only (every rule but AV-MNIST's and
@@ -56,7 +56,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# munge: reuse a running munged, else start one (root, --force as in REFERENCE §4).
+# munge: reuse a running munged, else start one (root; --force: the key and socket folders of a container belong to root).
 if ! munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; then
   if [ ! -s /etc/munge/munge.key ]; then
     mungekey --create --keyfile=/etc/munge/munge.key 2>/dev/null \
