@@ -3,8 +3,8 @@
 # cluster on 127.0.0.1, compared with a local run of the same targets.
 #
 # Needs root and apt-get (as on CI): installs Debian's slurm-wlm and munge when missing, starts
-# munged (if none runs), slurmctld and slurmd with a slurm.conf in a scratch directory
-#, and stops only the daemons it started. Where it cannot run it fails with the
+# munged (if none runs), slurmctld and slurmd with a slurm.conf in a scratch directory,
+# and stops only the daemons it started. Where it cannot run it fails with the
 # reason; it never passes silently.
 #
 # Which part: config/smoke.yaml with search and DMF on mfeat only (every rule but AV-MNIST's and
