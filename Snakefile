@@ -19,6 +19,7 @@ include: "rules/backbones.smk"
 include: "rules/search.smk"
 include: "rules/dmf.smk"
 include: "rules/final.smk"
+include: "rules/robustness.smk"
 include: "rules/report.smk"
 
 
@@ -33,6 +34,9 @@ localrules:
     plot_architectures,
     tabulate_final,
     plot_final,
+    plot_final_flops,
+    tabulate_final_robustness,
+    plot_final_robustness,
     plot_top1_architecture,
     tabulate_dmf,
     tabulate_dmf_svm,

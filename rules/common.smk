@@ -7,6 +7,7 @@ from mfas_core.dmf.settings import eval_params, train_params as dmf_train_params
 from mfas_core.final import plan as final_plan
 from mfas_core.final.settings import baseline_params, table_setup as final_table_setup
 from mfas_core.final.settings import train_params as final_train_params
+from mfas_core.final.settings import RobustnessSettings, robustness_params
 from mfas_core.report.arch_plot import ARCH_SVG, TOP1_SVG
 from mfas_core.search.settings import level_params, random_params
 from mfas_core.search.settings import table_setup as search_table_setup
@@ -30,6 +31,14 @@ GPU = 0 if DEVICE == "cpu" else 1
 SEARCH_DIR = "results/search/{dataset}/seed{seed}"
 FINAL_MFAS = "results/final/{dataset}/mfas/search{search_seed}/rank{rank}/seed{seed}/metrics.json"
 FINAL_BASELINE = "results/final/{dataset}/baselines/{method}/seed{seed}/metrics.json"
+# The trained weights beside each metrics.json (scored by the robustness rules).
+FINAL_MFAS_MODEL = FINAL_MFAS.replace("metrics.json", "model.pt")
+FINAL_BASELINE_MODEL = FINAL_BASELINE.replace("metrics.json", "model.pt")
+ROBUSTNESS = config["robustness"]
+ROBUST_FEATURES = "results/robustness/{dataset}/features/{modality}/{perturbation}.h5"
+ROBUST_METRICS = "results/robustness/{dataset}/metrics.json"
+# Perturbation file names (zero, noise1, ...), the same for every modality.
+PERTURBATIONS = RobustnessSettings.from_params(**robustness_params(ROBUSTNESS)).names
 # Ranks of each search that get a picture: search.top_k, or all search.k rows of topk.tsv
 # when k is smaller (the search table links exactly these).
 ARCH_RANKS = list(range(1, min(SEARCH_CFG["top_k"], SEARCH_CFG["k"]) + 1))
@@ -95,6 +104,10 @@ def final_baseline_settings(wildcards):
 
 def final_table_settings():
     return final_table_setup(FINAL, SEARCH_CFG["seeds"])
+
+
+def robustness_settings():
+    return robustness_params(ROBUSTNESS)
 
 
 def dmf_train_settings(wildcards):
@@ -170,6 +183,32 @@ def final_baseline_metrics(wildcards):
         method=final_methods(wildcards.dataset),
         seed=FINAL["seeds"],
     )
+
+
+def final_model_files(wildcards):
+    """model.pt of every final run of a dataset, in final_metrics_files order."""
+    return [
+        p.replace("metrics.json", "model.pt") for p in final_metrics_files(wildcards)
+    ]
+
+
+def final_metrics_files(wildcards):
+    """metrics.json of every final run of a dataset: MFAS ranks, then the baselines."""
+    return final_mfas_metrics(wildcards) + final_baseline_metrics(wildcards)
+
+
+def perturbed_feature_files(wildcards):
+    """Every perturbed test cache of a dataset, modality by modality."""
+    return [
+        p
+        for m in modalities(wildcards.dataset)
+        for p in expand(
+            ROBUST_FEATURES,
+            dataset=wildcards.dataset,
+            modality=m,
+            perturbation=PERTURBATIONS,
+        )
+    ]
 
 
 def finetune_inputs(kind):
@@ -263,8 +302,17 @@ def get_final_outputs():
         [
             "results/tables/final_{dataset}.md",
             "results/plots/final_{dataset}.png",
+            "results/plots/final_flops_{dataset}.png",
             TOP1_SVG,
         ],
         dataset=FINAL_DATASETS,
     )
+    if ROBUSTNESS["enabled"]:
+        out += expand(
+            [
+                "results/tables/robustness_{dataset}.md",
+                "results/plots/robustness_{dataset}.png",
+            ],
+            dataset=FINAL_DATASETS,
+        )
     return out

@@ -11,6 +11,7 @@ rule train_final:
         backbones=finetune_inputs("backbones"),
     output:
         metrics=seed_outputs(FINAL_MFAS, FINAL["seeds"]),
+        model=seed_outputs(FINAL_MFAS_MODEL, FINAL["seeds"]),
     log:
         "logs/train_final/{dataset}/search{search_seed}/rank{rank}.log",
     benchmark:
@@ -40,6 +41,7 @@ rule train_final_baseline:
         features=feature_files,
     output:
         metrics=seed_outputs(FINAL_BASELINE, FINAL["seeds"]),
+        model=seed_outputs(FINAL_BASELINE_MODEL, FINAL["seeds"]),
     log:
         "logs/train_final_baseline/{dataset}/{method}.log",
     benchmark:
@@ -106,6 +108,26 @@ rule plot_final:
         title=lambda wc: f"Final training on {wc.dataset}: test score vs parameters",
     script:
         "../workflow_scripts/plot_final.py"
+
+
+rule plot_final_flops:
+    input:
+        mfas=final_mfas_metrics,
+        baselines=final_baseline_metrics,
+    output:
+        plot=report(
+            "results/plots/final_flops_{dataset}.png",
+            caption="../report/final_flops_plot.rst",
+            category="Final training",
+        ),
+    log:
+        "logs/plot_final_flops/{dataset}.log",
+    benchmark:
+        "results/benchmarks/plot_final_flops/{dataset}.tsv"
+    params:
+        title=lambda wc: f"Final training on {wc.dataset}: test score vs FLOPs",
+    script:
+        "../workflow_scripts/plot_final_flops.py"
 
 
 rule plot_top1_architecture:

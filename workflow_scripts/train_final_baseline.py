@@ -7,11 +7,13 @@ from mfas_core.rule_log import rule_log
 with rule_log(snakemake):
     params = dict(snakemake.params)
     seeds = params.pop("seeds")
-    for seed, metrics in zip(seeds, snakemake.output.metrics, strict=True):
+    outputs = zip(seeds, snakemake.output.metrics, snakemake.output.model, strict=True)
+    for seed, metrics, model in outputs:
         run_final_baseline(
             list(snakemake.input.features),
             metrics,
             seed=seed,
+            model_out=model,
             threads=snakemake.threads,
             **params,
         )

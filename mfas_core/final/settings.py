@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mfas_core.config import ConfigError
 from mfas_core.settings import build, field_names, pick
 from mfas_core.training import FitSettings
 
@@ -77,3 +78,45 @@ def table_setup(final: dict, search_seeds: list[int]) -> dict:
     """What the final table states of the setup (rule tabulate_final)."""
     keys = (*field_names(FinalSettings), "lrtf_rank", "top", "seeds")
     return pick(final, keys, "final") | {"search_seeds": list(search_seeds)}
+
+
+@dataclass(frozen=True)
+class RobustnessSettings:
+    """The `robustness:` section: how each modality of the test split is perturbed."""
+
+    enabled: bool = True
+    noise_levels: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)
+    snr_db: tuple[float, ...] = (20.0, 10.0, 0.0, -10.0)
+    snr_modalities: tuple[str, ...] = ("audio",)
+
+    @classmethod
+    def from_params(cls, **params) -> RobustnessSettings:
+        cfg = build(cls, params, "robustness")
+        if len(cfg.noise_levels) != len(cfg.snr_db):
+            raise ConfigError(
+                f"robustness: noise_levels has {len(cfg.noise_levels)} levels, snr_db "
+                f"{len(cfg.snr_db)}; give both the same number (one curve per modality)"
+            )
+        return cfg
+
+    @property
+    def names(self) -> list[str]:
+        """File names of the perturbations, the same for every modality."""
+        return ["zero", *[f"noise{i}" for i in range(1, len(self.noise_levels) + 1)]]
+
+    def perturbations(self, modality: str) -> list[dict]:
+        """The perturbations of one modality, weakest first after `zero` (missing): each a
+        dict with its file name (`zero`, `noise1`, ...), kind and strength."""
+        out = [{"name": "zero", "kind": "zero", "level": None}]
+        if modality in self.snr_modalities:
+            out += [{"name": f"noise{i}", "kind": "snr", "level": float(v)}
+                    for i, v in enumerate(self.snr_db, 1)]  # fmt: skip
+        else:
+            out += [{"name": f"noise{i}", "kind": "noise", "level": float(v)}
+                    for i, v in enumerate(self.noise_levels, 1)]  # fmt: skip
+        return out
+
+
+def robustness_params(robustness: dict) -> dict:
+    """The `settings` param of the robustness rules (the whole `robustness:` section)."""
+    return pick(robustness, field_names(RobustnessSettings), "robustness")

@@ -14,9 +14,10 @@ import time
 import numpy as np
 import torch
 
-from mfas_core.atomic import write_json
+from mfas_core.atomic import atomic_path, write_json
 from mfas_core.config import ConfigError
 from mfas_core.errors import InputError
+from mfas_core.final.cost import model_cost
 from mfas_core.final.data import TapData, load_taps
 from mfas_core.final.settings import BaselineSettings, FinalSettings
 from mfas_core.models.finetune import FinetuneNet
@@ -67,6 +68,41 @@ def _fit_dict(res: FitResult) -> dict:
 def _test_scores(task: str, y: np.ndarray, logits: np.ndarray) -> dict:
     s = score(task, y, logits)
     return {"test": s["score"], "test_macro_f1": _none_if_nan(s["macro_f1"])}
+
+
+def build_final_model(build: dict) -> torch.nn.Module:
+    """A final model from the description save_final_model stores beside its weights:
+    {"kind": "mfas", "architecture", "sizes", "width", "n_classes", "nonlinearities",
+    "dropout"} or {"kind": "baseline", "name", "sizes", "n_classes", "width", "dropout",
+    "rank"}; `sizes` lists each modality's tap widths."""
+    if build["kind"] == "mfas":
+        return MFASNet(
+            text_to_arch(build["architecture"]), *build["sizes"], build["width"],
+            build["n_classes"], build["nonlinearities"], build["dropout"],
+        )  # fmt: skip
+    return build_baseline(
+        build["name"], *build["sizes"], build["n_classes"], width=build["width"],
+        dropout=build["dropout"], rank=build["rank"],
+    )  # fmt: skip
+
+
+def save_final_model(path: str, model: torch.nn.Module, build: dict, state: dict | None = None):
+    """The weights (`state`, default the model's own) and how to rebuild the model, in one
+    file (load_final_model reads it back)."""
+    state = model.state_dict() if state is None else state
+    with atomic_path(path) as tmp:
+        torch.save({"build": build, "state_dict": {k: v.cpu() for k, v in state.items()}}, tmp)
+
+
+def load_final_model(path: str) -> tuple[torch.nn.Module, dict]:
+    """A model saved by save_final_model, in eval mode, and its description."""
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        model = build_final_model(blob["build"])
+        model.load_state_dict(blob["state_dict"])
+    except (KeyError, RuntimeError, TypeError) as exc:
+        raise InputError(path, "state_dict", f"not a final model: {exc}") from None
+    return model.eval(), blob["build"]
 
 
 def train_on_taps(model: torch.nn.Module, data: TapData, fit_settings: FitSettings, device):
@@ -128,8 +164,10 @@ def run_final_train(
     backbones: list[str] | None = None,
     modalities: list[str] | None = None,
     backbone_specs: dict | None = None,
+    model_out: str | None = None,
 ) -> dict:
-    """Train architecture `rank` of a search's topk.tsv to the end; write metrics.json."""
+    """Train architecture `rank` of a search's topk.tsv to the end; write metrics.json (and
+    the phase-1 fusion net's weights to `model_out`)."""
     cfg = FinalSettings.from_params(**settings)
     set_threads(threads)
     dev = pick_device(device)
@@ -145,6 +183,9 @@ def run_final_train(
     res1 = train_on_taps(net, taps, cfg.phase1(s), dev)
     test = _test_scores(taps.task, taps.y["test"], predict(net, taps.inputs("test"), dev))
     phase1_test = test
+    # phase 2 trains `net` in place under the backbones: keep phase 1's weights (the fusion
+    # net on the frozen backbones' cached taps, which the robustness rules score)
+    phase1_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
     out = {"val": res1.val_score, "val_macro_f1": _none_if_nan(res1.val_macro_f1), **test}
     phase2, trained = None, n_parameters(net)
     if cfg.finetune_epochs > 0:
@@ -162,12 +203,20 @@ def run_final_train(
         trained = n_parameters(model)
         test = _test_scores(taps.task, y_te, predict(model, x_te, dev, batch_size=256))
         out = {"val": res2.val_score, "val_macro_f1": _none_if_nan(res2.val_macro_f1), **test}
+    seconds = round(time.perf_counter() - t0, 2)
+    if model_out:
+        build = {"kind": "mfas", "architecture": row["architecture"],
+                 "sizes": [taps.sizes1, taps.sizes2], "width": cfg.width,
+                 "n_classes": taps.n_classes, "nonlinearities": list(nonlinearities),
+                 "dropout": cfg.dropout}  # fmt: skip
+        save_final_model(model_out, net, build, phase1_state)
+    cost = model_cost(net, taps.inputs("test"), dev)
     metrics = {
         "dataset": dataset, "method": "mfas", "rank": rank, "search_seed": search_seed,
         "seed": seed, "architecture": row["architecture"], "search_val": row["search_val"],
         "task": taps.task, "metric": "weighted_f1" if taps.task == "multi" else "accuracy",
         **out, "params": n_parameters(net), "trained_params": trained,
-        "seconds": round(time.perf_counter() - t0, 2), "device": str(dev),
+        "seconds": seconds, "device": str(dev), **cost,
         "phase1": {**_fit_dict(res1), **phase1_test},
         "phase2": phase2, "settings": settings,
     }  # fmt: skip
@@ -198,26 +247,32 @@ def run_final_baseline(
     settings: dict,
     device: str = "cpu",
     threads: int | None = None,
+    model_out: str | None = None,
 ) -> dict:
-    """Train one baseline on the cached taps with phase 1's budget; write metrics.json."""
+    """Train one baseline on the cached taps with phase 1's budget; write metrics.json (and
+    the trained weights to `model_out`)."""
     cfg = BaselineSettings.from_params(**settings)
     set_threads(threads)
     dev = pick_device(device)
     t0 = time.perf_counter()
     taps = load_taps(*features)
     set_seed(run_seed(seed))
-    model = build_baseline(
-        baseline_name(method, modalities), taps.sizes1, taps.sizes2, taps.n_classes,
-        width=cfg.width, dropout=cfg.dropout, rank=cfg.lrtf_rank,
-    )  # fmt: skip
+    build = {"kind": "baseline", "name": baseline_name(method, modalities),
+             "sizes": [taps.sizes1, taps.sizes2], "n_classes": taps.n_classes,
+             "width": cfg.width, "dropout": cfg.dropout, "rank": cfg.lrtf_rank}  # fmt: skip
+    model = build_final_model(build)
     res = train_on_taps(model, taps, cfg.phase1(run_seed(seed)), dev)
     test = _test_scores(taps.task, taps.y["test"], predict(model, taps.inputs("test"), dev))
+    seconds = round(time.perf_counter() - t0, 2)
+    if model_out:
+        save_final_model(model_out, model, build)
+    cost = model_cost(model, taps.inputs("test"), dev)
     metrics = {
         "dataset": dataset, "method": method, "seed": seed, "task": taps.task,
         "metric": "weighted_f1" if taps.task == "multi" else "accuracy",
         "val": res.val_score, "val_macro_f1": _none_if_nan(res.val_macro_f1), **test,
-        "params": n_parameters(model), "seconds": round(time.perf_counter() - t0, 2),
-        "device": str(dev), "phase1": _fit_dict(res), "settings": settings,
+        "params": n_parameters(model), "seconds": seconds,
+        "device": str(dev), **cost, "phase1": _fit_dict(res), "settings": settings,
     }  # fmt: skip
     write_json(metrics_out, metrics)
     print(f"{dataset} {method} seed {seed}: val {res.val_score:.4f} test {test['test']:.4f}",

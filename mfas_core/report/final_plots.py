@@ -1,4 +1,5 @@
-"""Plot of final training: test score against trainable parameters, one dot per run."""
+"""Plots of final training: test score against trainable parameters (one dot per run) and
+against FLOPs per sample (one point per method, the Pareto front marked)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 
 from mfas_core.atomic import atomic_path, read_metrics  # noqa: E402
 from mfas_core.final.select import choose_top1  # noqa: E402
@@ -49,3 +51,55 @@ def plot_final(metrics_paths: list[str], out_png: str, title: str = "") -> dict[
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
     return {k: len(v) for k, v in groups.items()}
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats (x = cost, lower is better; y = score,
+    higher is better), by increasing cost."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    front, best = [], float("-inf")
+    for i in order:
+        if points[i][1] > best:
+            front.append(i)
+            best = points[i][1]
+    return front
+
+
+def plot_final_flops(metrics_paths: list[str], out_png: str, title: str = "") -> list[str]:
+    """Every final-table method (MFAS: its top 1) as one point: x = FLOPs per sample (log
+    scale), y = mean test score over its runs with the spread as an error bar; the Pareto
+    front (no other method both cheaper and better) as a line. Returns the front's methods."""
+    from mfas_core.report.final_tables import method_rows
+
+    metrics = read_metrics(metrics_paths)
+    rows = method_rows(metrics, [])
+    groups = {r["method"]: [m for m in metrics if m["path"] in r["sources"].split(",")]
+              for r in rows}  # fmt: skip
+    points = [(float(np.mean([m["flops"] for m in groups[r["method"]]])), r["test_mean"])
+              for r in rows]  # fmt: skip
+    front = pareto_front(points)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    markers = "osD^v<>ph*"
+    for i, r in enumerate(rows):
+        star = r["method"] == "mfas_top1"
+        ax.errorbar([points[i][0]], [r["test_mean"]], yerr=[r["test_std"]], capsize=2,
+                    marker="*" if star else markers[i % len(markers)],
+                    markersize=10 if star else 6, color="tab:red" if star else None,
+                    ls="none", label=r["label"])  # fmt: skip
+    fx = [points[i][0] for i in front]
+    fy = [points[i][1] for i in front]
+    ax.step(fx, fy, where="post", color="black", lw=1, ls="--", label="Pareto front")
+    multi = metrics[0]["task"] == "multi"
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlabel("FLOPs per sample (fusion net)")
+    ax.set_ylabel("test weighted F1" if multi else "test accuracy")
+    ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    with atomic_path(out_png) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return [rows[i]["method"] for i in front]

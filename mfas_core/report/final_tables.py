@@ -20,6 +20,10 @@ METHOD_LABELS = {
     "lrtf": "Low-rank tensor fusion",
     "mfas_top1": "MFAS top 1 (chosen on val)",
 }
+# Cost columns, after the score columns: FLOPs per sample is deterministic, the timings (wall
+# clock: latency per sample at batch 1 and 512, training seconds) are not, so they come last.
+COST_COLUMNS = ["flops", "latency_ms_b1", "latency_ms_b512", "train_seconds", "latency_device"]
+TIMING_COLUMNS = ["latency_ms_b1", "latency_ms_b512", "train_seconds", "latency_device"]
 PAPER_BY_KIND = {"avmnist": PAPER_FINAL_AVMNIST, "avmnist_npy": PAPER_FINAL_AVMNIST,
                  "mmimdb": PAPER_FINAL_MMIMDB}  # fmt: skip
 
@@ -51,12 +55,18 @@ def method_rows(metrics: list[dict], modalities: list[str]) -> list[dict]:
         val, val_sd = _stats([r["val"] for r in runs])
         test, test_sd = _stats([r["test"] for r in runs])
         macro, macro_sd = _stats([r["test_macro_f1"] for r in runs])
+        flops = sorted({int(r["flops"]) for r in runs})
         rows.append(dict(
             method=method, label=label, params=params[0] if len(params) == 1 else
             f"{params[0]}-{params[-1]}", seeds=len(runs), val_mean=val, val_std=val_sd,
             test_mean=test, test_std=test_sd, test_macro_f1_mean=macro,
             test_macro_f1_std=macro_sd,
             sources=",".join(sorted(r["path"] for r in runs)),
+            flops=flops[0] if len(flops) == 1 else f"{flops[0]}-{flops[-1]}",
+            latency_ms_b1=_stats([r["latency_ms_b1"] for r in runs])[0],
+            latency_ms_b512=_stats([r["latency_ms_b512"] for r in runs])[0],
+            train_seconds=_stats([r["seconds"] for r in runs])[0],
+            latency_device=",".join(sorted({r["latency_device"] for r in runs})),
         ))  # fmt: skip
     return rows
 
@@ -112,12 +122,14 @@ def final_table(
         r["paper_macro_f1"] = p[1] if p and len(p) > 1 else float("nan")
     frame = pd.DataFrame(rows)
     frame.insert(0, "dataset", dataset)
+    frame = frame[[c for c in frame.columns if c not in COST_COLUMNS] + COST_COLUMNS]
     write_tsv(out_tsv, frame)
     if multi:
         columns = ["method", "params", "val F1-W", "test F1-W", "test F1-M", "paper F1-W",
                    "paper F1-M", "seeds"]  # fmt: skip
     else:
         columns = ["method", "params", "val acc (%)", "test acc (%)", "paper test (%)", "seeds"]
+    columns += ["FLOPs", "latency b1 (ms)", "latency b512 (µs)", "train (s)"]
     head = "\n".join(md_header(columns))
     lines = [
         f"# Final training on {dataset} (MFAS paper {'Table 3' if multi else 'Table 2'})",
@@ -143,7 +155,19 @@ def final_table(
             )
         else:
             cells.append(f"{100 * r['paper_test']:.2f}" if has_paper else "—")
-        lines.append(md_row([*cells, r["seeds"]]))
+        flops = f"{r['flops']:,}" if isinstance(r["flops"], int) else r["flops"]
+        timing = [f"{r['latency_ms_b1']:.3f}", f"{1000 * r['latency_ms_b512']:.2f}",
+                  f"{r['train_seconds']:.1f}"]  # fmt: skip
+        lines.append(md_row([*cells, r["seeds"], flops, *timing]))
+    devices = sorted({d for r in rows for d in r["latency_device"].split(",")})
+    lines += [
+        "",
+        "Cost: FLOPs of one sample through the fusion net (torch.utils.flop_counter, a "
+        "multiply-add = 2; the shared frozen backbones not counted, as in params); latency: "
+        "time per sample, median of 7 timed forward passes at batch 1 and at batch 512 on "
+        f"{', '.join(devices)}; train: wall seconds of a run's training (mean over runs). The "
+        "three timing columns are measurements and change from run to run.",
+    ]
     top = top_k_test_scores([m["path"] for m in metrics if m["method"] == "mfas"])
     lines += [
         "",

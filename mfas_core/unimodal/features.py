@@ -140,8 +140,10 @@ def extract_features(
     batch_size: int = 512,
     device: str = "cpu",
     threads: int | None = None,
+    splits: tuple[str, ...] | None = None,
 ) -> None:
-    """Run the frozen backbone once over every split and cache all taps, logits and labels.
+    """Run the frozen backbone once over every split (or the given `splits`) and cache all
+    taps, logits and labels.
 
     Streams `batch_size` rows at a time from the dataset file into chunked HDF5 datasets, so
     memory is bounded by the batch, not the dataset. One writer per output file.
@@ -172,7 +174,7 @@ def extract_features(
             backbone_sha256=sha256_file(backbone),
             data_sha256=sha256_file(data),
         )
-        for split in SPLITS:
+        for split in splits or SPLITS:
             x_src, y = src[split][modality], src[split]["labels"][()]
             n = x_src.shape[0]
             g = dst.create_group(split)
