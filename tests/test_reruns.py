@@ -88,7 +88,10 @@ def test_lrtf_rank_reruns_the_lrtf_baseline_and_its_tables_only(smoke_workflow, 
     jobs = planned_jobs(smoke_workflow, tmp_path, {"final": {"lrtf_rank": 3}})
     assert jobs.get("train_final_baseline") == 2, jobs  # lrtf of avmnist and of mfeat
     assert "train_final" not in jobs, jobs
-    assert set(jobs) <= {"train_final_baseline", "tabulate_final", "plot_final"}, jobs
+    # the robustness of the retrained lrtf models is scored again; the perturbed caches stay
+    robustness = {"evaluate_final_robustness", "tabulate_final_robustness", "plot_final_robustness"}
+    final = {"train_final_baseline", "tabulate_final", "plot_final", "plot_final_flops"}
+    assert set(jobs) <= final | robustness, jobs
 
 
 def test_final_width_reruns_final_training_and_its_tables_only(smoke_workflow, tmp_path):
@@ -102,6 +105,17 @@ def test_final_width_reruns_final_training_and_its_tables_only(smoke_workflow, t
     assert all(
         "final" in rule or rule in {"tabulate_search", "plot_top1_architecture"} for rule in jobs
     ), jobs
+
+
+def test_noise_levels_rerun_the_perturbed_caches_and_the_robustness_scores_only(
+    smoke_workflow, tmp_path
+):
+    jobs = planned_jobs(
+        smoke_workflow, tmp_path, {"robustness": {"noise_levels": [0.1, 0.2, 0.4, 0.8]}}
+    )
+    assert jobs.get("extract_perturbed_features") == 4, jobs  # 2 datasets x 2 modalities
+    assert set(jobs) == {"extract_perturbed_features", "evaluate_final_robustness",
+                         "tabulate_final_robustness", "plot_final_robustness"}, jobs  # fmt: skip
 
 
 def test_config_about_one_dataset_prepares_only_that_dataset(tmp_path):

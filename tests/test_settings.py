@@ -14,7 +14,9 @@ from mfas_core.dmf.settings import train_params as dmf_train_params
 from mfas_core.final.settings import (
     BaselineSettings,
     FinalSettings,
+    RobustnessSettings,
     baseline_params,
+    robustness_params,
     table_setup,
 )
 from mfas_core.final.settings import train_params as final_train_params
@@ -55,6 +57,10 @@ JOBS = {
     "train_final_baseline[lrtf]": (BaselineSettings, baseline_params(FINAL, "lrtf")),
     "train_dmf[disc]": (DMFSettings, {**dmf_train_params(DMF, "disc", DEVICE), "threads": None}),
     "evaluate_dmf": (EvalSettings, {**eval_params(DMF, DEVICE), "threads": None}),
+    "extract_perturbed_features": (
+        RobustnessSettings,
+        robustness_params(schema_defaults("robustness")),
+    ),
 }
 
 

@@ -1,6 +1,11 @@
-"""Stage: final training of the found architectures and the fusion baselines, same budget.
+"""Stage: final training of the found architectures and the fusion baselines, same budget;
+their cost and their robustness to a missing or noisy modality.
 
-Takes in: the search's `topk.tsv`, the cached taps (phase 2 also the raw data and backbones).
-Writes: `results/final/<dataset>/{mfas,baselines}/…/metrics.json` (val and test scores, params).
-Called by: rules `final_train`, `final_baseline` (rules/final.smk).
+Takes in: the search's `topk.tsv`, the cached taps (phase 2 also the raw data and backbones;
+robustness the raw test split and the backbones).
+Writes: `results/final/<dataset>/{mfas,baselines}/…/{metrics.json,model.pt}` (val and test
+scores, params, FLOPs, latency; the trained weights), `results/robustness/<dataset>/…`
+(perturbed test caches, every final model's perturbed scores).
+Called by: rules `train_final`, `train_final_baseline`, `extract_perturbed_features`,
+`evaluate_final_robustness` (rules/final.smk, rules/robustness.smk).
 """
