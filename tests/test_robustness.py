@@ -232,3 +232,56 @@ def test_missing_modality_scores_what_the_model_scores_on_zeroed_taps(digits, tm
 def test_auc_of_a_flat_curve_is_the_clean_score_and_lower_when_it_falls():
     assert auc(0.8, [0.8, 0.8, 0.8]) == pytest.approx(0.8)
     assert auc(0.8, [0.6, 0.4]) == pytest.approx((0.7 + 0.5) / 2)
+
+
+def test_final_table_cost_columns_come_after_the_scores_and_timings_last(digits, tmp_path):  # noqa: F811
+    from mfas_core.report.final_tables import COST_COLUMNS, TIMING_COLUMNS, final_table
+
+    _, features, topk = digits
+    paths = []
+    for seed in (0, 1):
+        out = tmp_path / f"m{seed}.json"
+        run_final_train(features, topk, str(out), dataset="digits", rank=1, search_seed=0,
+                        seed=seed, nonlinearities=["relu", "sigmoid"], settings=TRAIN)  # fmt: skip
+        out_b = tmp_path / f"b{seed}.json"
+        run_final_baseline(features, str(out_b), dataset="digits", method="late_fusion",
+                           modalities=["left", "right"], seed=seed,
+                           settings=baseline("late_fusion"))  # fmt: skip
+        paths += [str(out), str(out_b)]
+    text = final_table(paths, [], str(tmp_path / "t.md"), str(tmp_path / "t.tsv"),
+                       dataset="digits", kind="hdf5", modalities=["left", "right"],
+                       setup={})  # fmt: skip
+    frame = pd.read_csv(tmp_path / "t.tsv", sep="\t")
+    assert list(frame.columns[-len(COST_COLUMNS) :]) == COST_COLUMNS
+    assert list(frame.columns[-len(TIMING_COLUMNS) :]) == TIMING_COLUMNS
+    header = next(line for line in text.splitlines() if line.startswith("| method"))
+    assert header.endswith("| seeds | FLOPs | latency b1 (ms) | latency b512 (µs) | train (s) |")
+    for row in frame.itertuples():
+        runs = [json.loads(Path(p).read_text()) for p in row.sources.split(",")]
+        assert int(row.flops) == runs[0]["flops"] == runs[1]["flops"]
+        assert row.train_seconds == pytest.approx(np.mean([m["seconds"] for m in runs]))
+
+
+# --------------------------------------------------------------------------- workflow level
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset", ("avmnist", "mfeat"))
+def test_every_smoke_robustness_number_comes_from_its_metrics_file(smoke_workflow, dataset):
+    data = read_robustness(smoke_workflow / f"results/robustness/{dataset}/metrics.json")
+    text = (smoke_workflow / f"results/tables/robustness_{dataset}.md").read_text()
+    frame = pd.read_csv(smoke_workflow / f"results/tables/robustness_{dataset}.tsv", sep="\t")
+    final = pd.read_csv(smoke_workflow / f"results/tables/final_{dataset}.tsv", sep="\t")
+    assert set(frame["method"]) == set(final["method"])
+    assert set(frame["modality"]) == set(data["modalities"]) and len(data["modalities"]) == 2
+    by_method = {r.method: r for r in final.itertuples()}
+    for row in frame[frame["quantity"].str.match(r"zero|noise\d+")].itertuples():
+        sources = set(by_method[row.method].sources.split(","))
+        runs = [r for r in data["runs"] if r["metrics"] in sources]
+        v = [r["scores"][row.modality][row.quantity] for r in runs]
+        assert row.runs == len(runs) > 0
+        assert row.mean == pytest.approx(np.mean(v))
+        assert f"| {100 * np.mean(v):.2f} ± {100 * np.std(v):.2f} |" in text
+    for r in data["runs"]:  # the saved weights are the trained ones
+        m = json.loads((smoke_workflow / r["metrics"]).read_text())
+        assert r["clean"] == (m["phase1"]["test"] if r["method"] == "mfas" else m["test"])
