@@ -44,6 +44,12 @@ SECTIONS: list[tuple[str, str]] = [
         "multi-label data).",
     ),
     (
+        r"robustness_.+",
+        "Every final method with one modality missing (zeroed at the input, the DMF paper's "
+        "protocol) or noisy at increasing strength; its last line names the fusion that "
+        "degrades least when each modality fails.",
+    ),
+    (
         r"dmf_mnist",
         "EMF, IMF and DMF discriminative nets on MNIST halves at every damage level, test "
         "error, with the DMF paper's Table 1 in parentheses.",
