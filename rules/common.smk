@@ -302,7 +302,7 @@ def get_final_outputs():
         [
             "results/tables/final_{dataset}.md",
             "results/plots/final_{dataset}.png",
-            "results/plots/final_flops_{dataset}.png",
+            "results/plots/flops_{dataset}.png",
             TOP1_SVG,
         ],
         dataset=FINAL_DATASETS,

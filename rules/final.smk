@@ -116,7 +116,7 @@ rule plot_final_flops:
         baselines=final_baseline_metrics,
     output:
         plot=report(
-            "results/plots/final_flops_{dataset}.png",
+            "results/plots/flops_{dataset}.png",
             caption="../report/final_flops_plot.rst",
             category="Final training",
         ),
