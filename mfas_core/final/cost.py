@@ -44,7 +44,8 @@ def device_name(device: torch.device | str) -> str:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("model name"):
-                    return f"cpu ({line.split(':', 1)[1].strip()}, {torch.get_num_threads()} thread(s))"
+                    name = line.split(":", 1)[1].strip()
+                    return f"cpu ({name}; {torch.get_num_threads()} thread(s))"
     except OSError:
         pass
     return f"cpu ({torch.get_num_threads()} thread(s))"

@@ -66,7 +66,7 @@ def method_rows(metrics: list[dict], modalities: list[str]) -> list[dict]:
             latency_ms_b1=_stats([r["latency_ms_b1"] for r in runs])[0],
             latency_ms_b512=_stats([r["latency_ms_b512"] for r in runs])[0],
             train_seconds=_stats([r["seconds"] for r in runs])[0],
-            latency_device=",".join(sorted({r["latency_device"] for r in runs})),
+            latency_device=" | ".join(sorted({r["latency_device"] for r in runs})),
         ))  # fmt: skip
     return rows
 
@@ -159,13 +159,13 @@ def final_table(
         timing = [f"{r['latency_ms_b1']:.3f}", f"{1000 * r['latency_ms_b512']:.2f}",
                   f"{r['train_seconds']:.1f}"]  # fmt: skip
         lines.append(md_row([*cells, r["seeds"], flops, *timing]))
-    devices = sorted({d for r in rows for d in r["latency_device"].split(",")})
+    devices = sorted({d for r in rows for d in r["latency_device"].split(" | ")})
     lines += [
         "",
         "Cost: FLOPs of one sample through the fusion net (torch.utils.flop_counter, a "
         "multiply-add = 2; the shared frozen backbones not counted, as in params); latency: "
         "time per sample, median of 7 timed forward passes at batch 1 and at batch 512 on "
-        f"{', '.join(devices)}; train: wall seconds of a run's training (mean over runs). The "
+        f"{' and '.join(devices)}; train: wall seconds of a run's training (mean over runs). The "
         "three timing columns are measurements and change from run to run.",
     ]
     top = top_k_test_scores([m["path"] for m in metrics if m["method"] == "mfas"])
