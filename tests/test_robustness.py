@@ -285,3 +285,12 @@ def test_every_smoke_robustness_number_comes_from_its_metrics_file(smoke_workflo
     for r in data["runs"]:  # the saved weights are the trained ones
         m = json.loads((smoke_workflow / r["metrics"]).read_text())
         assert r["clean"] == (m["phase1"]["test"] if r["method"] == "mfas" else m["test"])
+
+
+def test_robustness_plot_draws_a_line_per_method_in_a_panel_per_modality(digits, tmp_path):  # noqa: F811
+    from mfas_core.report.robustness import plot_robustness
+
+    path = write_robustness_run(digits, tmp_path)
+    drawn = plot_robustness(path, str(tmp_path / "r.png"), title="digits")
+    assert drawn == {"left": 2, "right": 2}  # late fusion and MFAS top 1
+    assert (tmp_path / "r.png").stat().st_size > 10_000

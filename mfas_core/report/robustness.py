@@ -217,11 +217,11 @@ def plot_robustness(metrics_path: str, out_png: str, *, title: str = "") -> dict
         ax.set_ylabel("test weighted F1" if data["task"] == "multi" else "test accuracy")
         ax.grid(alpha=0.3)
         drawn[mod] = len(methods)
-    axes[0][0].legend(fontsize=6, loc="lower left")
+    axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return drawn
