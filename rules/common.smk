@@ -34,6 +34,8 @@ FINAL_BASELINE = "results/final/{dataset}/baselines/{method}/seed{seed}/metrics.
 # The trained weights beside each metrics.json (scored by the robustness rules).
 FINAL_MFAS_MODEL = FINAL_MFAS.replace("metrics.json", "model.pt")
 FINAL_BASELINE_MODEL = FINAL_BASELINE.replace("metrics.json", "model.pt")
+# FLOPs and latency of every final model of a dataset (one job per dataset).
+FINAL_COST = "results/final/{dataset}/cost.json"
 ROBUSTNESS = config["robustness"]
 ROBUST_FEATURES = "results/robustness/{dataset}/features/{modality}/{perturbation}.h5"
 ROBUST_METRICS = "results/robustness/{dataset}/metrics.json"

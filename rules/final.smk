@@ -62,10 +62,32 @@ rule train_final_baseline:
         "../workflow_scripts/train_final_baseline.py"
 
 
+rule measure_final_cost:
+    input:
+        models=final_model_files,
+        metrics=final_metrics_files,
+        features=feature_files,
+    output:
+        cost=FINAL_COST,
+    log:
+        "logs/measure_final_cost/{dataset}.log",
+    benchmark:
+        "results/benchmarks/measure_final_cost/{dataset}.tsv"
+    threads: FINAL["threads"]
+    resources:
+        gpu=GPU,
+    params:
+        dataset="{dataset}",
+        device=config["device"],
+    script:
+        "../workflow_scripts/measure_final_cost.py"
+
+
 rule tabulate_final:
     input:
         mfas=final_mfas_metrics,
         baselines=final_baseline_metrics,
+        cost=FINAL_COST,
         backbones=lambda wc: [
             f"results/backbones/{wc.dataset}/{m}.metrics.json"
             for m in modalities(wc.dataset)
@@ -114,6 +136,7 @@ rule plot_final_flops:
     input:
         mfas=final_mfas_metrics,
         baselines=final_baseline_metrics,
+        cost=FINAL_COST,
     output:
         plot=report(
             "results/plots/flops_{dataset}.png",

@@ -6,6 +6,7 @@ from mfas_core.rule_log import rule_log
 with rule_log(snakemake):
     plot_final_flops(
         list(snakemake.input.mfas) + list(snakemake.input.baselines),
+        snakemake.input.cost,
         snakemake.output.plot,
         **snakemake.params,
     )

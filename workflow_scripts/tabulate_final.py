@@ -9,5 +9,6 @@ with rule_log(snakemake):
         list(snakemake.input.backbones),
         snakemake.output.table,
         snakemake.output.tsv,
+        cost=snakemake.input.cost,
         **snakemake.params,
     )

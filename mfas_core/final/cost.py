@@ -1,4 +1,5 @@
-"""What a trained model costs to run: FLOPs per sample and inference latency per sample.
+"""What a trained model costs to run: FLOPs per sample and inference latency per sample
+(rule measure_final_cost: every final model of a dataset in one job).
 
 FLOPs come from `torch.utils.flop_counter.FlopCounterMode` on one sample in eval mode (a
 multiply-add counts 2; element-wise ops such as activations and bias adds are not counted, as
@@ -97,3 +98,38 @@ def model_cost(
         "latency_ms_b512": 1000 * latency_per_sample(model, inputs, 512, device),
         "latency_device": device_name(device),
     }
+
+
+def measure_costs(
+    models: list[str],
+    metrics: list[str],
+    features: list[str],
+    out: str,
+    *,
+    dataset: str,
+    device: str = "cpu",
+    threads: int | None = None,
+) -> dict:
+    """Cost of every final model of a dataset (its model.pt beside its metrics.json) on its
+    test taps, in one process: the flop counter's first use costs seconds of start-up, which
+    one job per dataset pays once. Writes {"dataset", "device", "runs": [{"metrics", "model",
+    "flops", "latency_ms_b1", "latency_ms_b512"}]}."""
+    from mfas_core.atomic import write_json
+    from mfas_core.final.robustness import read_test_taps
+    from mfas_core.final.train import load_final_model
+    from mfas_core.runtime import pick_device, set_threads
+
+    set_threads(threads)
+    dev = pick_device(device)
+    if len(models) != len(metrics):
+        raise ValueError(f"{len(models)} model files for {len(metrics)} metrics files")
+    taps = [read_test_taps(p) for p in features]
+    runs = []
+    for model_path, metrics_path in zip(models, metrics, strict=True):
+        model, _ = load_final_model(model_path)
+        cost = model_cost(model.to(dev), taps, dev)
+        runs.append({"metrics": metrics_path, "model": model_path,
+                     **{k: v for k, v in cost.items() if k != "latency_device"}})  # fmt: skip
+    result = {"dataset": dataset, "device": device_name(dev), "runs": runs}
+    write_json(out, result)
+    return result

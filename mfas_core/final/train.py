@@ -17,7 +17,6 @@ import torch
 from mfas_core.atomic import atomic_path, write_json
 from mfas_core.config import ConfigError
 from mfas_core.errors import InputError
-from mfas_core.final.cost import model_cost
 from mfas_core.final.data import TapData, load_taps
 from mfas_core.final.settings import BaselineSettings, FinalSettings
 from mfas_core.models.finetune import FinetuneNet
@@ -210,13 +209,12 @@ def run_final_train(
                  "n_classes": taps.n_classes, "nonlinearities": list(nonlinearities),
                  "dropout": cfg.dropout}  # fmt: skip
         save_final_model(model_out, net, build, phase1_state)
-    cost = model_cost(net, taps.inputs("test"), dev)
     metrics = {
         "dataset": dataset, "method": "mfas", "rank": rank, "search_seed": search_seed,
         "seed": seed, "architecture": row["architecture"], "search_val": row["search_val"],
         "task": taps.task, "metric": "weighted_f1" if taps.task == "multi" else "accuracy",
         **out, "params": n_parameters(net), "trained_params": trained,
-        "seconds": seconds, "device": str(dev), **cost,
+        "seconds": seconds, "device": str(dev),
         "phase1": {**_fit_dict(res1), **phase1_test},
         "phase2": phase2, "settings": settings,
     }  # fmt: skip
@@ -266,13 +264,12 @@ def run_final_baseline(
     seconds = round(time.perf_counter() - t0, 2)
     if model_out:
         save_final_model(model_out, model, build)
-    cost = model_cost(model, taps.inputs("test"), dev)
     metrics = {
         "dataset": dataset, "method": method, "seed": seed, "task": taps.task,
         "metric": "weighted_f1" if taps.task == "multi" else "accuracy",
         "val": res.val_score, "val_macro_f1": _none_if_nan(res.val_macro_f1), **test,
         "params": n_parameters(model), "seconds": seconds,
-        "device": str(dev), **cost, "phase1": _fit_dict(res), "settings": settings,
+        "device": str(dev), "phase1": _fit_dict(res), "settings": settings,
     }  # fmt: skip
     write_json(metrics_out, metrics)
     print(f"{dataset} {method} seed {seed}: val {res.val_score:.4f} test {test['test']:.4f}",

@@ -65,13 +65,15 @@ def pareto_front(points: list[tuple[float, float]]) -> list[int]:
     return front
 
 
-def plot_final_flops(metrics_paths: list[str], out_png: str, title: str = "") -> list[str]:
+def plot_final_flops(
+    metrics_paths: list[str], cost: str, out_png: str, title: str = ""
+) -> list[str]:
     """Every final-table method (MFAS: its top 1) as one point: x = FLOPs per sample (log
     scale), y = mean test score over its runs with the spread as an error bar; the Pareto
     front (no other method both cheaper and better) as a line. Returns the front's methods."""
-    from mfas_core.report.final_tables import method_rows
+    from mfas_core.report.final_tables import method_rows, with_costs
 
-    metrics = read_metrics(metrics_paths)
+    metrics = with_costs(read_metrics(metrics_paths), cost)
     rows = method_rows(metrics, [])
     groups = {r["method"]: [m for m in metrics if m["path"] in r["sources"].split(",")]
               for r in rows}  # fmt: skip

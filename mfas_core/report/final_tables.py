@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from mfas_core.atomic import read_metrics, write_text, write_tsv
+from mfas_core.errors import InputError
 from mfas_core.final.select import choose_top1
 from mfas_core.report.markdown import md_header, md_row
 from mfas_core.report.paper import PAPER_FINAL_AVMNIST, PAPER_FINAL_MMIMDB
@@ -55,7 +56,8 @@ def method_rows(metrics: list[dict], modalities: list[str]) -> list[dict]:
         val, val_sd = _stats([r["val"] for r in runs])
         test, test_sd = _stats([r["test"] for r in runs])
         macro, macro_sd = _stats([r["test_macro_f1"] for r in runs])
-        flops = sorted({int(r["flops"]) for r in runs})
+        has_cost = all("flops" in r for r in runs)
+        flops = sorted({int(r["flops"]) for r in runs}) if has_cost else [None]
         rows.append(dict(
             method=method, label=label, params=params[0] if len(params) == 1 else
             f"{params[0]}-{params[-1]}", seeds=len(runs), val_mean=val, val_std=val_sd,
@@ -63,10 +65,10 @@ def method_rows(metrics: list[dict], modalities: list[str]) -> list[dict]:
             test_macro_f1_std=macro_sd,
             sources=",".join(sorted(r["path"] for r in runs)),
             flops=flops[0] if len(flops) == 1 else f"{flops[0]}-{flops[-1]}",
-            latency_ms_b1=_stats([r["latency_ms_b1"] for r in runs])[0],
-            latency_ms_b512=_stats([r["latency_ms_b512"] for r in runs])[0],
+            latency_ms_b1=_stats([r.get("latency_ms_b1") for r in runs])[0],
+            latency_ms_b512=_stats([r.get("latency_ms_b512") for r in runs])[0],
             train_seconds=_stats([r["seconds"] for r in runs])[0],
-            latency_device=" | ".join(sorted({r["latency_device"] for r in runs})),
+            latency_device=" | ".join(sorted({r.get("latency_device", "") for r in runs})),
         ))  # fmt: skip
     return rows
 
@@ -96,6 +98,20 @@ def _pct(mean: float, std: float, multi: bool) -> str:
     return f"{mean:.4f} ± {std:.4f}" if multi else f"{100 * mean:.2f} ± {100 * std:.2f}"
 
 
+def with_costs(metrics: list[dict], cost_path: str | None) -> list[dict]:
+    """Metrics with each run's cost (rule measure_final_cost's file) merged in by path."""
+    if cost_path is None:
+        return metrics
+    cost = read_metrics([cost_path])[0]
+    by_path = {r["metrics"]: r for r in cost["runs"]}
+    missing = [m["path"] for m in metrics if m["path"] not in by_path]
+    if missing:
+        raise InputError(cost_path, "runs", f"no cost of {missing[0]}")
+    keep = ("flops", "latency_ms_b1", "latency_ms_b512")
+    return [{**m, **{k: by_path[m["path"]][k] for k in keep},
+             "latency_device": cost["device"]} for m in metrics]  # fmt: skip
+
+
 def final_table(
     metrics_paths: list[str],
     backbone_metrics: list[str],
@@ -106,10 +122,12 @@ def final_table(
     kind: str,
     modalities: list[str],
     setup: dict,
+    cost: str | None = None,
 ) -> str:
     """Write results/tables/final_<dataset>.md and .tsv (paper Table 2, or Table 3 layout
-    for multi-label data) from the workflow's metrics.json files."""
-    metrics = read_metrics(metrics_paths)
+    for multi-label data) from the workflow's metrics.json files; with `cost` (rule
+    measure_final_cost's file) the cost columns after the score columns."""
+    metrics = with_costs(read_metrics(metrics_paths), cost)
     if not metrics:
         raise ValueError(f"final table of {dataset}: no metrics files")
     multi = metrics[0]["task"] == "multi"
@@ -123,13 +141,16 @@ def final_table(
     frame = pd.DataFrame(rows)
     frame.insert(0, "dataset", dataset)
     frame = frame[[c for c in frame.columns if c not in COST_COLUMNS] + COST_COLUMNS]
+    if cost is None:
+        frame = frame.drop(columns=COST_COLUMNS)
     write_tsv(out_tsv, frame)
     if multi:
         columns = ["method", "params", "val F1-W", "test F1-W", "test F1-M", "paper F1-W",
                    "paper F1-M", "seeds"]  # fmt: skip
     else:
         columns = ["method", "params", "val acc (%)", "test acc (%)", "paper test (%)", "seeds"]
-    columns += ["FLOPs", "latency b1 (ms)", "latency b512 (µs)", "train (s)"]
+    if cost is not None:
+        columns += ["FLOPs", "latency b1 (ms)", "latency b512 (µs)", "train (s)"]
     head = "\n".join(md_header(columns))
     lines = [
         f"# Final training on {dataset} (MFAS paper {'Table 3' if multi else 'Table 2'})",
@@ -158,16 +179,20 @@ def final_table(
         flops = f"{r['flops']:,}" if isinstance(r["flops"], int) else r["flops"]
         timing = [f"{r['latency_ms_b1']:.3f}", f"{1000 * r['latency_ms_b512']:.2f}",
                   f"{r['train_seconds']:.1f}"]  # fmt: skip
-        lines.append(md_row([*cells, r["seeds"], flops, *timing]))
+        lines.append(md_row([*cells, r["seeds"], *([flops, *timing] if cost else [])]))
     devices = sorted({d for r in rows for d in r["latency_device"].split(" | ")})
-    lines += [
-        "",
-        "Cost: FLOPs of one sample through the fusion net (torch.utils.flop_counter, a "
-        "multiply-add = 2; the shared frozen backbones not counted, as in params); latency: "
-        "time per sample, median of 7 timed forward passes at batch 1 and at batch 512 on "
-        f"{' and '.join(devices)}; train: wall seconds of a run's training (mean over runs). The "
-        "three timing columns are measurements and change from run to run.",
-    ]
+    lines += (
+        []
+        if cost is None
+        else [
+            "",
+            "Cost: FLOPs of one sample through the fusion net (torch.utils.flop_counter, a "
+            "multiply-add = 2; the shared frozen backbones not counted, as in params); latency: "
+            "time per sample, median of 7 timed forward passes at batch 1 and at batch 512 on "
+            f"{' and '.join(devices)}; train: wall seconds of a run's training (mean over runs). The "
+            "three timing columns are measurements and change from run to run.",
+        ]
+    )
     top = top_k_test_scores([m["path"] for m in metrics if m["method"] == "mfas"])
     lines += [
         "",
