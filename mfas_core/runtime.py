@@ -24,7 +24,9 @@ def pick_device(preference: str = "auto"):
     Snakemake's `gpu` resource is only a counter (docs/SOURCES.md): the job picks the device.
     rule_log has already narrowed CUDA_VISIBLE_DEVICES to the job's GPU slot (mfas_core.gpu),
     or SLURM has. With `auto`, use the visible CUDA device with the most free memory, else the
-    CPU; `cuda` without a visible device is an error.
+    CPU; `cuda` without a visible device is an error. The log line names the device and its
+    model (`device: cuda:0 NVIDIA H200 (CUDA_VISIBLE_DEVICES=3)`; benchmarks/gpu_check.py
+    checks every training job's log for it).
     """
     import torch
 
@@ -38,7 +40,8 @@ def pick_device(preference: str = "auto"):
     free = [torch.cuda.mem_get_info(i)[0] for i in range(torch.cuda.device_count())]
     dev = torch.device(f"cuda:{max(range(len(free)), key=free.__getitem__)}")
     visible = os.environ.get("CUDA_VISIBLE_DEVICES", "all")
-    print(f"device: {dev} (CUDA_VISIBLE_DEVICES={visible})", file=sys.stderr)
+    name = torch.cuda.get_device_name(dev)
+    print(f"device: {dev} {name} (CUDA_VISIBLE_DEVICES={visible})", file=sys.stderr)
     return dev
 
 

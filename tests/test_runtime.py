@@ -21,6 +21,9 @@ def fake_gpus(monkeypatch, free: list[int]) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: bool(free))
     monkeypatch.setattr(torch.cuda, "device_count", lambda: len(free))
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda i: (free[i], max(free)))
+    monkeypatch.setattr(
+        torch.cuda, "get_device_name", lambda d: f"Fake GPU {torch.device(d).index}"
+    )
 
 
 def test_auto_picks_the_visible_gpu_with_the_most_free_memory(monkeypatch):
@@ -29,15 +32,15 @@ def test_auto_picks_the_visible_gpu_with_the_most_free_memory(monkeypatch):
     assert pick_device("cuda") == torch.device("cuda:1")
 
 
-def test_the_log_names_the_chosen_gpu_and_the_visible_devices(monkeypatch, capsys):
+def test_the_log_names_the_chosen_gpu_its_model_and_the_visible_devices(monkeypatch, capsys):
     fake_gpus(monkeypatch, [2 << 30, 9 << 30])
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,6")
     pick_device("auto")
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     pick_device("auto")
     assert capsys.readouterr().err.splitlines() == [
-        "device: cuda:1 (CUDA_VISIBLE_DEVICES=4,6)",
-        "device: cuda:1 (CUDA_VISIBLE_DEVICES=all)",
+        "device: cuda:1 Fake GPU 1 (CUDA_VISIBLE_DEVICES=4,6)",
+        "device: cuda:1 Fake GPU 1 (CUDA_VISIBLE_DEVICES=all)",
     ]
 
 
