@@ -106,3 +106,31 @@ def test_sha256_of_a_file_is_that_of_its_bytes(tmp_path):
     p = tmp_path / "f.bin"
     p.write_bytes(b"x" * 3_000_000)  # more than one read chunk
     assert sha256_file(p) == hashlib.sha256(b"x" * 3_000_000).hexdigest()
+
+
+def test_cpu_kernels_are_pinned_to_avx2_where_the_cpu_has_it_unless_the_user_chose(tmp_path):
+    from mfas_core.runtime import pin_cpu_kernels
+
+    avx2 = tmp_path / "avx2"
+    avx2.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma avx512f\n")
+    old = tmp_path / "old"
+    old.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx\n")
+    env = {}
+    assert (
+        pin_cpu_kernels(env, str(avx2))
+        == env
+        == {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2"}
+    )
+    env = {"ATEN_CPU_CAPABILITY": "avx512"}
+    assert pin_cpu_kernels(env, str(avx2)) == {"MKL_CBWR": "AVX2"}
+    assert env["ATEN_CPU_CAPABILITY"] == "avx512"
+    env = {}
+    assert pin_cpu_kernels(env, str(old)) == {} == env
+    assert pin_cpu_kernels(env, str(tmp_path / "missing")) == {} == env
+
+
+def test_the_workflow_pins_the_cpu_kernels_of_its_jobs():
+    from pathlib import Path
+
+    snakefile = (Path(__file__).resolve().parent.parent / "Snakefile").read_text()
+    assert "\npin_cpu_kernels()\n" in snakefile
