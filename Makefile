@@ -9,8 +9,8 @@ ARGS    ?=
 # apt-get as root (CI, containers) or through passwordless sudo; empty when neither works.
 APT     := $(shell if [ "$$(id -u)" = 0 ]; then echo apt-get; elif sudo -n true 2>/dev/null; then echo "sudo -n apt-get"; fi)
 
-.PHONY: install system-tools chromium run report report-check test test-slurm lint format dag clean mutation \
-  config-doc results-doc
+.PHONY: install system-tools chromium run report report-check test test-slurm gpu-check lint format dag \
+  clean mutation config-doc results-doc
 
 install: $(STAMP) system-tools
 
@@ -57,6 +57,12 @@ test: install
 # The smoke workflow (mfeat part) on a one-node SLURM cluster started on 127.0.0.1.
 test-slurm: install
 	bash .ci/test_slurm.sh
+
+# The GPU path in one command (under 8 min on one GPU): the smoke workflow with device: cuda,
+# every training log naming its CUDA device, the search throughput at the paper's sizes;
+# report in results/gpu_check.md. Without a GPU: one line, non-zero exit (docs/performance.md).
+gpu-check: install
+	$(BIN)/python benchmarks/gpu_check.py --out results/gpu_check.md
 
 PYDIRS := mfas_core workflow_scripts tests benchmarks tools
 

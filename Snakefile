@@ -3,8 +3,11 @@
 from snakemake.utils import min_version, validate
 
 from mfas_core.config import SCHEMA_PATH
+from mfas_core.runtime import pin_cpu_kernels
 
 min_version("9.0")
+# Same numbers on AVX2 and AVX-512 CPUs: jobs inherit torch's and MKL's kernel choice.
+pin_cpu_kernels()
 
 
 configfile: "config/config.yaml"

@@ -44,8 +44,9 @@ def train_kwargs(cfg: dict, epochs: int) -> dict:
 
 
 def backbones_in_loop(
-    data_path: str, backbone_dir: str | None, arch, cfg: dict, n_batches: int, sizes
-) -> float:
+    data_path: str, backbone_dir: str | None, arch, cfg: dict, n_batches: int, sizes,
+    device: str = "cpu",
+) -> float:  # fmt: skip
     """Seconds per training batch of one candidate when the frozen backbones run every batch."""
     attrs = read_attrs(data_path)
     mods = attrs["modalities"]
@@ -60,21 +61,23 @@ def backbones_in_loop(
             if backbone_dir and path.exists()
             else build_backbone(spec, shape, len(attrs["classes"]))
         )
-        nets.append(net.eval())
+        nets.append(net.eval().to(device))
     fusion = BatchedFusion([arch], sizes[0], sizes[1], cfg["width"], 10, cfg["nonlinearities"])
     fusion.init_candidates([torch.Generator().manual_seed(candidate_seed(0, arch))], None)
+    fusion = fusion.to(device)
     opt = torch.optim.Adam(fusion.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     lrs = cosine_restart_lr(n_batches, 1, cfg["lr"])
     rng = np.random.default_rng(0)
     bsz = cfg["batch_size"]
-    labels = torch.from_numpy(y.astype(np.int64))
+    labels = torch.from_numpy(y.astype(np.int64)).to(device)
     drop = torch.nn.Dropout(cfg["dropout"])
     t0 = time.perf_counter()
     for step in range(n_batches):
         idx = rng.integers(0, len(labels), bsz)
         with torch.no_grad():
             taps = [
-                net.taps(torch.from_numpy(x[m][idx])) for net, m in zip(nets, mods, strict=True)
+                net.taps(torch.from_numpy(x[m][idx]).to(device))
+                for net, m in zip(nets, mods, strict=True)
             ]
         pads = []
         for t in taps:
@@ -89,6 +92,8 @@ def backbones_in_loop(
         opt.zero_grad()
         loss.backward()
         opt.step()
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
     return (time.perf_counter() - t0) / n_batches
 
 
@@ -110,46 +115,58 @@ def main(argv: list[str] | None = None) -> str:
     )
     ap.add_argument("--workers", type=int, default=2, help="processes for (a2) and the full search")
     ap.add_argument("--full-search", action="store_true", help="also time levels 1..L")
+    ap.add_argument(
+        "--device", default="cpu", help="torch device, e.g. cuda (then (a2) is skipped: CPU only)"
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     cfg = schema_defaults("search")
-    data = load_fusion_data(*args.features)
+    dev = torch.device(args.device)
+    data = load_fusion_data(*args.features).to(dev)
     sizes = (data.sizes1, data.sizes2)
     space = SearchSpace(len(sizes[0]), len(sizes[1]), len(cfg["nonlinearities"]), cfg["max_layers"])
     rng = np.random.default_rng(0)
     archs = list(dict.fromkeys(space.random_arch(rng, 2) for _ in range(cfg["k"] * 2)))[: cfg["k"]]
-    kw = train_kwargs(cfg, epochs=1)
+    kw = {**train_kwargs(cfg, epochs=1), "device": dev}
     steps = data.n_train // cfg["batch_size"]
 
     res = train_candidates(archs, data, seed=0, **kw)
     rate_a = len(archs) / res.seconds
-    res2 = train_candidates(archs, data, seed=0, workers=args.workers, **kw)
-    rate_a2 = len(archs) / res2.seconds
+    on_cpu = dev.type == "cpu"  # forked workers split the K candidates on the CPU only
+    if on_cpu:
+        res2 = train_candidates(archs, data, seed=0, workers=args.workers, **kw)
+        rate_a2 = len(archs) / res2.seconds
     t0 = time.perf_counter()
     for a in archs[: args.one_by_one]:
         train_candidates([a], data, seed=0, **kw)
     rate_b = args.one_by_one / (time.perf_counter() - t0)
     per_batch = backbones_in_loop(
-        args.data, args.backbones, archs[0], cfg, args.loop_batches, sizes
+        args.data, args.backbones, archs[0], cfg, args.loop_batches, sizes, dev
     )
     rate_c = 1.0 / (per_batch * steps)
 
     lines = [
         f"AV-MNIST, {data.n_train} training samples, batch {cfg['batch_size']}, 1 epoch per "
-        f"architecture, K={len(archs)} two-layer candidates, {args.threads} intra-op threads.",
+        f"architecture, K={len(archs)} two-layer candidates, {args.threads} intra-op threads, "
+        f"device {dev}.",
         "",
         "| mode | architectures / s | s per architecture-epoch | ratio |",
         "|---|---|---|---|",
         f"| (a) batched, cached features | {rate_a:.3f} | {1 / rate_a:.2f} | a/c = {rate_a / rate_c:.0f}× |",
-        f"| (a2) batched, K split over {args.workers} processes | {rate_a2:.3f} | "
-        f"{1 / rate_a2:.2f} | a2/c = {rate_a2 / rate_c:.0f}× |",
+    ]
+    if on_cpu:
+        lines.append(
+            f"| (a2) batched, K split over {args.workers} processes | {rate_a2:.3f} | "
+            f"{1 / rate_a2:.2f} | a2/c = {rate_a2 / rate_c:.0f}× |"
+        )
+    lines += [
         f"| (b) one by one, cached features | {rate_b:.3f} | {1 / rate_b:.2f} | a/b = {rate_a / rate_b:.1f}× |",
         f"| (c) backbones in the loop (extrapolated from {args.loop_batches} batches) | "
         f"{rate_c:.5f} | {1 / rate_c:.1f} | 1 |",
     ]
     if args.full_search:
         settings = SearchSettings.from_params(
-            **level_params({**cfg, "workers": args.workers}, "cpu", 0)
+            **level_params({**cfg, "workers": args.workers}, args.device, 0)
         )
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()

@@ -4,14 +4,30 @@ read-back of metrics files, and hashing."""
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from mfas_core.errors import InputError
+
+
+def _temp_for(path: Path) -> Path:
+    """A new temporary file next to `path` (`.<name>.<8 random>.tmp`), after removing the ones
+    a killed writer of `path` left behind (SIGKILL skips the cleanup below; Snakemake runs one
+    job per output at a time, so an old temporary of the same output is always stale)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stale = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp")
+    for old in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        if stale.fullmatch(old.name):
+            old.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
 
 
 @contextlib.contextmanager
@@ -21,10 +37,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     Nothing half-written is ever left at `path`: on error the temporary file is removed.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
+    tmp = _temp_for(path)
     try:
         yield tmp
         umask = os.umask(0)
@@ -54,10 +67,7 @@ def atomic_files(paths: list[str | os.PathLike]) -> Iterator[list[Path]]:
     placed: list[Path] = []
     try:
         for path in paths:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            os.close(fd)
-            tmps.append(Path(tmp))
+            tmps.append(_temp_for(path))
         yield list(tmps)
         umask = os.umask(0)
         os.umask(umask)
@@ -92,6 +102,22 @@ def write_tsv(path: str | os.PathLike, frame) -> None:
     """Write a pandas DataFrame as TSV, atomically."""
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, sep="\t", index=False)
+
+
+def save_torch(obj, path: str | os.PathLike) -> None:
+    """torch.save `obj` to `path` (usually an atomic_path's temporary file), byte-reproducibly.
+
+    torch.save into a file names the zip archive's root folder after the file, so a save to a
+    random temporary name gives other bytes each run; saved through a buffer, the root is
+    always `archive` and the same object gives the same bytes (torch.load reads both).
+    """
+    import io
+
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    Path(path).write_bytes(buf.getvalue())
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

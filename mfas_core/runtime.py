@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import sys
+from pathlib import Path
+
+# What an x86 CPU's numbers depend on besides the thread count: the kernels torch (ATen) and
+# MKL pick for its instruction set. An AVX-512 CPU rounds differently from an AVX2 one (the
+# mfeat encoder-decoders of IMF and DMF trained to other codes on the two CPU kinds this
+# project's runs used); pinned to AVX2, both compute the same (docs/architecture.md).
+CPU_KERNEL_PINS = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2"}
 
 
 def set_seed(seed: int) -> None:
@@ -24,7 +32,9 @@ def pick_device(preference: str = "auto"):
     Snakemake's `gpu` resource is only a counter (docs/SOURCES.md): the job picks the device.
     rule_log has already narrowed CUDA_VISIBLE_DEVICES to the job's GPU slot (mfas_core.gpu),
     or SLURM has. With `auto`, use the visible CUDA device with the most free memory, else the
-    CPU; `cuda` without a visible device is an error.
+    CPU; `cuda` without a visible device is an error. The log line names the device and its
+    model (`device: cuda:0 NVIDIA H200 (CUDA_VISIBLE_DEVICES=3)`; benchmarks/gpu_check.py
+    checks every training job's log for it).
     """
     import torch
 
@@ -38,8 +48,28 @@ def pick_device(preference: str = "auto"):
     free = [torch.cuda.mem_get_info(i)[0] for i in range(torch.cuda.device_count())]
     dev = torch.device(f"cuda:{max(range(len(free)), key=free.__getitem__)}")
     visible = os.environ.get("CUDA_VISIBLE_DEVICES", "all")
-    print(f"device: {dev} (CUDA_VISIBLE_DEVICES={visible})", file=sys.stderr)
+    name = torch.cuda.get_device_name(dev)
+    print(f"device: {dev} {name} (CUDA_VISIBLE_DEVICES={visible})", file=sys.stderr)
     return dev
+
+
+def pin_cpu_kernels(environ=None, cpuinfo: str = "/proc/cpuinfo") -> dict[str, str]:
+    """Pin torch's and MKL's CPU kernels to AVX2 for the jobs this process starts.
+
+    Called by the Snakefile, so every job (local or SLURM: sbatch passes the environment on)
+    inherits it before torch loads. Only on CPUs that have AVX2 (elsewhere torch would run
+    instructions the CPU lacks), and never over a value the user set. Returns what it set.
+    """
+    environ = os.environ if environ is None else environ
+    try:
+        info = Path(cpuinfo).read_text()
+    except OSError:
+        return {}
+    if not re.search(r"^flags\s*:.*\bavx2\b", info, re.M):
+        return {}
+    pinned = {k: v for k, v in CPU_KERNEL_PINS.items() if k not in environ}
+    environ.update(pinned)
+    return pinned
 
 
 def set_threads(n: int | None) -> None:

@@ -232,3 +232,52 @@ def test_read_metrics_keeps_order_adds_the_path_and_names_a_broken_file(tmp_path
     for bad in (tmp_path / "bad.json", tmp_path / "missing.json"):
         with pytest.raises(InputError, match=f"{bad}: file: not readable JSON"):
             read_metrics([paths[0], bad])
+
+
+KILLED_WRITER = """
+import os, signal, sys
+from mfas_core.atomic import atomic_files, atomic_path
+out = sys.argv[1]
+with (atomic_path(out) if sys.argv[2] == "one" else atomic_files([out, out + ".b"])) as tmp:
+    (tmp if sys.argv[2] == "one" else tmp[0]).write_text("half")
+    os.kill(os.getpid(), signal.SIGKILL)  # no cleanup runs
+"""
+
+
+@pytest.mark.parametrize("kind", ["one", "set"])
+def test_a_rerun_removes_the_temporary_files_a_killed_writer_left(tmp_path, kind):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "metrics.json"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(out), kind], env=env)
+    assert proc.returncode == -9
+    left = leftovers(tmp_path)
+    assert left and all(n.startswith(".metrics.json.") and n.endswith(".tmp") for n in left)
+    (tmp_path / ".metrics.json.c.abcdefgh.tmp").write_text("another output's")
+    (tmp_path / ".other.json.abcdefgh.tmp").write_text("another output's")
+    if kind == "one":
+        write_json(out, {"a": 1})
+    else:
+        with atomic_files([out, tmp_path / "metrics.json.b"]) as tmps:
+            for t in tmps:
+                t.write_text("{}")
+    assert leftovers(tmp_path) == sorted(
+        [".metrics.json.c.abcdefgh.tmp", ".other.json.abcdefgh.tmp", "metrics.json"]
+        + (["metrics.json.b"] if kind == "set" else [])
+    )
+
+
+def test_torch_files_repeat_byte_for_byte_whatever_the_temporary_name(tmp_path):
+    import torch
+
+    from mfas_core.atomic import save_torch
+
+    state = {"w": torch.arange(6.0).reshape(2, 3)}
+    for name in ("a.pt", "b.pt"):
+        with atomic_path(tmp_path / name) as tmp:
+            save_torch(state, tmp)
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+    assert torch.equal(torch.load(tmp_path / "a.pt", weights_only=True)["w"], state["w"])

@@ -29,6 +29,7 @@ import critical_path  # noqa: E402
 import dmf_cd_compare  # noqa: E402
 import dmf_cd_table  # noqa: E402
 import extract_features  # noqa: E402
+import gpu_check  # noqa: E402
 import report_screenshot  # noqa: E402
 import search_throughput  # noqa: E402
 import search_variants  # noqa: E402
@@ -417,3 +418,49 @@ def test_every_benchmark_script_has_a_test_here():
     here = Path(__file__).read_text()
     for script in sorted((REPO / "benchmarks").glob("*.py")):
         assert f"import {script.stem}  # noqa" in here, script.name
+
+
+# ------------------------------------------------------------------------------ gpu_check.py
+def test_gpu_check_without_a_gpu_says_so_in_one_line_and_exits_non_zero(tmp_path):
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # no device visible even on a GPU host
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "gpu_check.py"), "--out", str(tmp_path / "r.md")],
+        capture_output=True, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("gpu-check: no GPU")
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_gpu_check_covers_every_rule_that_declares_a_gpu():
+    assert set(gpu_check.training_rules()) == {
+        "train_backbone", "extract_features", "search_level", "search_random", "train_dmf",
+        "evaluate_dmf", "train_final", "train_final_baseline",
+    }  # fmt: skip
+
+
+def test_gpu_check_flags_a_training_log_that_names_no_cuda_device(tmp_path):
+    good = "device: GPU slot 0 of 1 (x)\ndevice: cuda:0 NVIDIA H200 (CUDA_VISIBLE_DEVICES=0)\n"
+    (tmp_path / "train_dmf" / "a").mkdir(parents=True)
+    (tmp_path / "train_dmf" / "a" / "ok.log").write_text(good)
+    (tmp_path / "train_dmf" / "a" / "cpu.log").write_text("device: running on the CPU (x)\n")
+    n, problems = gpu_check.check_device_logs(tmp_path, ["train_dmf", "search_level"])
+    assert n == 2
+    assert [p.split(": ", 1)[0] for p in problems] == [
+        str(tmp_path / "train_dmf" / "a" / "cpu.log"), str(tmp_path / "search_level"),
+    ]  # fmt: skip
+
+
+def test_gpu_check_inputs_feed_the_throughput_benchmark(tmp_path, monkeypatch):
+    monkeypatch.setattr(gpu_check, "PAPER_SPLITS", {"train": 96, "val": 32, "test": 32})
+    monkeypatch.setattr(gpu_check, "RAW_PER_SPLIT", 16)
+    monkeypatch.setattr(gpu_check, "RAW_SHAPES", {"audio": (32, 32), "image": (16, 16)})
+    features, raw = gpu_check.write_paper_size_inputs(tmp_path)
+    small_search(monkeypatch, search_throughput)
+    text = search_throughput.main(
+        ["--features", *features, "--data", raw, "--loop-batches", "2", "--one-by-one", "1"]
+        + ["--workers", "1", "--device", "cpu"]
+    )
+    assert "96 training samples" in text and "device cpu" in text
+    assert [r[0][:4] for r in table_rows(text)] == ["(a) ", "(a2)", "(b) ", "(c) "]

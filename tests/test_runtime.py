@@ -21,6 +21,9 @@ def fake_gpus(monkeypatch, free: list[int]) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: bool(free))
     monkeypatch.setattr(torch.cuda, "device_count", lambda: len(free))
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda i: (free[i], max(free)))
+    monkeypatch.setattr(
+        torch.cuda, "get_device_name", lambda d: f"Fake GPU {torch.device(d).index}"
+    )
 
 
 def test_auto_picks_the_visible_gpu_with_the_most_free_memory(monkeypatch):
@@ -29,15 +32,15 @@ def test_auto_picks_the_visible_gpu_with_the_most_free_memory(monkeypatch):
     assert pick_device("cuda") == torch.device("cuda:1")
 
 
-def test_the_log_names_the_chosen_gpu_and_the_visible_devices(monkeypatch, capsys):
+def test_the_log_names_the_chosen_gpu_its_model_and_the_visible_devices(monkeypatch, capsys):
     fake_gpus(monkeypatch, [2 << 30, 9 << 30])
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,6")
     pick_device("auto")
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     pick_device("auto")
     assert capsys.readouterr().err.splitlines() == [
-        "device: cuda:1 (CUDA_VISIBLE_DEVICES=4,6)",
-        "device: cuda:1 (CUDA_VISIBLE_DEVICES=all)",
+        "device: cuda:1 Fake GPU 1 (CUDA_VISIBLE_DEVICES=4,6)",
+        "device: cuda:1 Fake GPU 1 (CUDA_VISIBLE_DEVICES=all)",
     ]
 
 
@@ -103,3 +106,31 @@ def test_sha256_of_a_file_is_that_of_its_bytes(tmp_path):
     p = tmp_path / "f.bin"
     p.write_bytes(b"x" * 3_000_000)  # more than one read chunk
     assert sha256_file(p) == hashlib.sha256(b"x" * 3_000_000).hexdigest()
+
+
+def test_cpu_kernels_are_pinned_to_avx2_where_the_cpu_has_it_unless_the_user_chose(tmp_path):
+    from mfas_core.runtime import pin_cpu_kernels
+
+    avx2 = tmp_path / "avx2"
+    avx2.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma avx512f\n")
+    old = tmp_path / "old"
+    old.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx\n")
+    env = {}
+    assert (
+        pin_cpu_kernels(env, str(avx2))
+        == env
+        == {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2"}
+    )
+    env = {"ATEN_CPU_CAPABILITY": "avx512"}
+    assert pin_cpu_kernels(env, str(avx2)) == {"MKL_CBWR": "AVX2"}
+    assert env["ATEN_CPU_CAPABILITY"] == "avx512"
+    env = {}
+    assert pin_cpu_kernels(env, str(old)) == {} == env
+    assert pin_cpu_kernels(env, str(tmp_path / "missing")) == {} == env
+
+
+def test_the_workflow_pins_the_cpu_kernels_of_its_jobs():
+    from pathlib import Path
+
+    snakefile = (Path(__file__).resolve().parent.parent / "Snakefile").read_text()
+    assert "\npin_cpu_kernels()\n" in snakefile

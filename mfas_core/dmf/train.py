@@ -12,7 +12,7 @@ import torch
 from torch.nn import functional as F
 
 from mfas_core import training
-from mfas_core.atomic import atomic_path, write_json
+from mfas_core.atomic import atomic_path, save_torch, write_json
 from mfas_core.dmf.cd import pretrain_cd
 from mfas_core.dmf.nets import FusionNet, build_net, count_parameters, pathway_sizes
 from mfas_core.dmf.pairs import load_pairs
@@ -249,7 +249,7 @@ def train_dmf(
         metrics["test_error"] = error_rates(net, tx, ty, tlab, mods, dev)
     with atomic_path(model_path) as tmp:
         scaler = [[torch.from_numpy(np.asarray(v)) for v in pair] for pair in info["scaler"]]
-        torch.save(
+        save_torch(
             {
                 "hparams": net.hparams,
                 "state_dict": net.cpu().state_dict(),

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from mfas_core.atomic import save_torch
 from mfas_core.search.space import Arch, arch_to_text, check_nonlinearities
 
 # The fusion layers' nonlinearities by config name (search.space.NONLINEARITIES), as torch
@@ -68,8 +69,8 @@ class WeightBank:
         return len(self.entries)
 
     def save(self, path: str | Path) -> None:
-        """torch.save a plain dict {key: {"weight", "bias"}} (callers write via atomic_path)."""
-        torch.save({k: {"weight": w, "bias": b} for k, (w, b) in self.entries.items()}, path)
+        """Save a plain dict {key: {"weight", "bias"}} (callers write via atomic_path)."""
+        save_torch({k: {"weight": w, "bias": b} for k, (w, b) in self.entries.items()}, path)
 
     @classmethod
     def load(cls, path: str | Path) -> WeightBank:

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mfas_core.atomic import save_torch
 from mfas_core.search.space import Arch, arch_to_text, text_to_arch
 
 ENCODINGS = ("reference", "onehot")
@@ -149,7 +150,7 @@ class Surrogate:
         }
 
     def save(self, path: str | Path) -> None:
-        torch.save(self.state(), path)
+        save_torch(self.state(), path)
 
     @classmethod
     def load(cls, path: str | Path) -> Surrogate:

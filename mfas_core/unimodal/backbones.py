@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from mfas_core import training as core  # `core`: run_train_backbone has a `training` param
-from mfas_core.atomic import atomic_path
+from mfas_core.atomic import atomic_path, save_torch
 from mfas_core.errors import InputError
 from mfas_core.settings import build, field_names, pick
 
@@ -215,7 +215,7 @@ def train_backbone(
 def save_backbone(model: nn.Module, path: str | Path) -> None:
     """Save the state_dict atomically (load it back with load_backbone)."""
     with atomic_path(path) as tmp:
-        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp)
+        save_torch({k: v.cpu() for k, v in model.state_dict().items()}, tmp)
 
 
 # --------------------------------------------------------------------------- rule entry point
