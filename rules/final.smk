@@ -64,10 +64,7 @@ rule tabulate_final:
     input:
         mfas=final_mfas_metrics,
         baselines=final_baseline_metrics,
-        backbones=lambda wc: [
-            f"results/backbones/{wc.dataset}/{m}.metrics.json"
-            for m in modalities(wc.dataset)
-        ],
+        backbones=lambda wc: backbone_metrics_files([wc.dataset]),
     output:
         table=report(
             "results/tables/final_{dataset}.md",
