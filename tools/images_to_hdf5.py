@@ -45,7 +45,9 @@ def images_to_hdf5(
         try:
             img = Image.open(path).convert("L" if grey else "RGB").resize(tuple(size)[::-1])
         except OSError as exc:
-            raise InputError(table, f"line {i}: file", f"{path}: {exc.__class__.__name__}") from None
+            raise InputError(
+                table, f"line {i}: file", f"{path}: {exc.__class__.__name__}"
+            ) from None
         a = np.asarray(img, np.float32) / 255.0
         splits[r["split"]]["image"].append(a[None] if a.ndim == 2 else a.transpose(2, 0, 1))
         try:
