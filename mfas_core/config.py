@@ -45,8 +45,11 @@ def instances_of(group_or_name: str, instances: dict[str, dict]) -> list[str]:
 DEFAULT_MLP_LAYERS = 3  # layers of the default MLP backbone (data.kinds.DEFAULT_MLP)
 
 
-def n_taps(backbone: dict) -> int:
-    """Number of searchable features (taps) a backbone spec exposes: one per block/layer."""
+def n_taps(backbone: dict) -> int | None:
+    """Number of searchable features (taps) a backbone spec exposes: one per block/layer, or
+    per named tap (None: a precomputed modality without `taps`, known from its file only)."""
+    if backbone["type"] in ("module", "torchvision", "precomputed"):
+        return len(backbone["taps"]) if backbone.get("taps") else None
     if backbone["type"] == "conv":
         return int(backbone.get("blocks", 3))
     return len(backbone.get("hidden", [None] * DEFAULT_MLP_LAYERS))
@@ -69,9 +72,25 @@ def check_config(config: dict, instances: dict[str, dict], source: str = "config
         for inst in instances_of(ds, instances):
             m1, m2 = instances[inst]["modalities"]
             bb = instances[inst]["backbones"]
+            if n_taps(bb[m1]) is None or n_taps(bb[m2]) is None:
+                continue
             pool = n_taps(bb[m1]) * n_taps(bb[m2]) * len(s["nonlinearities"])
             if s["k"] > pool:
                 raise ConfigError(
                     f"{source}: search.k: {s['k']} is larger than the {pool} one-layer "
                     f"architectures of {inst}"
+                )
+
+
+def check_finetune(config: dict, final_datasets: list[str], instances: dict[str, dict]) -> None:
+    """Phase 2 fine-tunes backbones: refused (ConfigError) for a precomputed modality."""
+    if config["final"]["finetune_epochs"] <= 0:
+        return
+    for ds in final_datasets:
+        for m, spec in instances[ds]["backbones"].items():
+            if spec["type"] == "precomputed":
+                raise ConfigError(
+                    f"config: final.finetune_epochs: phase 2 fine-tunes the backbones, but "
+                    f"datasets.{instances[ds]['group']}.backbones.{m} is precomputed (no "
+                    "network to unfreeze); set final.finetune_epochs to 0"
                 )

@@ -2,6 +2,7 @@
 rule train_backbone:
     input:
         data="results/data/{dataset}.h5",
+        weights=backbone_weights,
     output:
         model="results/backbones/{dataset}/{modality}.pt",
         metrics=report(
@@ -53,13 +54,33 @@ rule extract_features:
         "../workflow_scripts/extract_features.py"
 
 
+# A precomputed modality's cache comes from the dataset file (mfas_core.unimodal.precomputed).
+ruleorder: copy_features > extract_features
+
+
+rule copy_features:
+    input:
+        data="results/data/{dataset}.h5",
+    output:
+        features="results/features/{dataset}/{modality}.h5",
+    log:
+        "logs/copy_features/{dataset}/{modality}.log",
+    benchmark:
+        "results/benchmarks/copy_features/{dataset}/{modality}.tsv"
+    wildcard_constraints:
+        modality=PRECOMPUTED_MODALITY,
+    priority: 10
+    params:
+        dataset="{dataset}",
+        modality="{modality}",
+        spec=lambda wc: dataset_spec(wc.dataset)["backbones"][wc.modality],
+    script:
+        "../workflow_scripts/copy_features.py"
+
+
 rule tabulate_unimodal:
     input:
-        metrics=lambda wc: [
-            f"results/backbones/{d}/{m}.metrics.json"
-            for d in FEATURE_DATASETS
-            for m in modalities(d)
-        ],
+        metrics=lambda wc: backbone_metrics_files(FEATURE_DATASETS),
     output:
         table=report(
             "results/tables/unimodal.md",

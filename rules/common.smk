@@ -1,6 +1,8 @@
 # Shared by every rule file - config checks, wildcard constraints, dataset lists, input
 # functions and the one `settings` param of each training rule (built by the library).
-from mfas_core.config import check_config, instances_of
+import re
+
+from mfas_core.config import check_config, check_finetune, instances_of
 from mfas_core.data.instances import check_dmf_datasets, dataset_instances
 from mfas_core.dmf import plan as dmf_plan
 from mfas_core.dmf.settings import eval_params, train_params as dmf_train_params
@@ -25,6 +27,20 @@ DMF_DATASETS = [d for g in DMF["datasets"] for d in instances_of(g, DATASETS)]
 # Datasets that need unimodal backbones and a feature cache (only the searched ones).
 FEATURE_DATASETS = SEARCH_DATASETS
 FINAL_DATASETS = final_plan.final_datasets(FINAL["datasets"], SEARCH_DATASETS, DATASETS)
+check_finetune(config, FINAL_DATASETS, DATASETS)
+# Modalities whose features the dataset file already holds (type: precomputed): rule
+# copy_features writes their cache, with no train_backbone or extract_features job. The
+# constraint on {modality} names exactly these (dataset, modality) pairs (a fixed-width
+# look-behind per pair); with none it matches nothing.
+PRECOMPUTED = [
+    (d, m)
+    for d in FEATURE_DATASETS
+    for m, spec in DATASETS[d]["backbones"].items()
+    if spec["type"] == "precomputed"
+]
+PRECOMPUTED_MODALITY = (
+    "|".join(f"(?<=/{re.escape(d)}/){re.escape(m)}" for d, m in PRECOMPUTED) or "(?!)"
+)
 # GPUs a training job asks for: none when the config pins the CPU, so that such a run can be
 # scheduled on CPU-only SLURM partitions (the slurm plugin turns `gpu` into --gpus).
 GPU = 0 if DEVICE == "cpu" else 1
@@ -64,6 +80,26 @@ def seed_outputs(pattern, seeds):
 def modalities(dataset):
     """The two modalities of a dataset instance, in order (modality 1, modality 2)."""
     return DATASETS[dataset]["modalities"]
+
+
+def trained_modalities(dataset):
+    """Modalities of a dataset that have a backbone (all but the precomputed ones)."""
+    return [m for m in modalities(dataset) if (dataset, m) not in PRECOMPUTED]
+
+
+def backbone_metrics_files(datasets):
+    """metrics.json of every backbone of these datasets (precomputed modalities have none)."""
+    return [
+        f"results/backbones/{d}/{m}.metrics.json"
+        for d in datasets
+        for m in trained_modalities(d)
+    ]
+
+
+def backbone_weights(wildcards):
+    """A pretrained backbone's weights file (an input: editing it re-runs the backbone)."""
+    spec = DATASETS[wildcards.dataset]["backbones"][wildcards.modality]
+    return [spec["weights"]] if "weights" in spec else []
 
 
 def dataset_spec(dataset):
@@ -200,10 +236,11 @@ def final_metrics_files(wildcards):
 
 
 def perturbed_feature_files(wildcards):
-    """Every perturbed test cache of a dataset, modality by modality."""
+    """Every perturbed test cache of a dataset, modality by modality (a precomputed modality
+    has no input to perturb: it is not scored)."""
     return [
         p
-        for m in modalities(wildcards.dataset)
+        for m in trained_modalities(wildcards.dataset)
         for p in expand(
             ROBUST_FEATURES,
             dataset=wildcards.dataset,

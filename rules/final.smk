@@ -88,10 +88,7 @@ rule tabulate_final:
         mfas=final_mfas_metrics,
         baselines=final_baseline_metrics,
         cost=FINAL_COST,
-        backbones=lambda wc: [
-            f"results/backbones/{wc.dataset}/{m}.metrics.json"
-            for m in modalities(wc.dataset)
-        ],
+        backbones=lambda wc: backbone_metrics_files([wc.dataset]),
     output:
         table=report(
             "results/tables/final_{dataset}.md",

@@ -46,7 +46,7 @@ rule evaluate_final_robustness:
         gpu=GPU,
     params:
         dataset="{dataset}",
-        modalities=lambda wc: list(modalities(wc.dataset)),
+        modalities=lambda wc: trained_modalities(wc.dataset),
         device=config["device"],
     script:
         "../workflow_scripts/evaluate_final_robustness.py"

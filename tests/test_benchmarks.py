@@ -30,6 +30,7 @@ import dmf_cd_compare  # noqa: E402
 import dmf_cd_table  # noqa: E402
 import extract_features  # noqa: E402
 import gpu_check  # noqa: E402
+import pretrain_mnist_encoder  # noqa: E402
 import report_screenshot  # noqa: E402
 import search_throughput  # noqa: E402
 import search_variants  # noqa: E402
@@ -412,6 +413,24 @@ def test_report_screenshot_renders_a_page_and_saves_a_png(tmp_path, capsys):
     assert report_screenshot.main(str(page), str(tmp_path / "report.png")) == 0
     assert (tmp_path / "report.png").stat().st_size > 0
     assert "renders with sections" in capsys.readouterr().out
+
+
+def test_pretrain_mnist_encoder_saves_weights_the_module_route_loads(tmp_path):
+    from mfas_core.unimodal.pretrained import build_pretrained
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 128)
+    x = rng.random((128, 28, 28)) * 0.2
+    x[np.arange(128), 2 * y + 3, 5:20] = 1.0  # a bar whose row is the digit
+    net = pretrain_mnist_encoder.pretrain(x, y, tmp_path / "w.pt", epochs=15)
+    assert pretrain_mnist_encoder.accuracy(net, x, y) > 0.3  # chance: 0.1
+    spec = {"type": "module", "factory": "pretrain_mnist_encoder:lenet",
+            "weights": str(tmp_path / "w.pt"), "taps": ["block1", "block2", "block3"]}  # fmt: skip
+    model = build_pretrained(spec, (28, 28), 10).eval()
+    assert model.tap_sizes == [8, 16, 32]
+    with torch.no_grad():
+        torch.testing.assert_close(model.net(torch.from_numpy(x[:4]).float()),
+                                   net(torch.from_numpy(x[:4]).float()))  # fmt: skip
 
 
 def test_every_benchmark_script_has_a_test_here():

@@ -2,6 +2,8 @@
 
 Layout of results/data/<dataset>.h5:
   /<split>/<modality>   float32 or float16, [N, *shape]   split in train, val, test
+  /<split>/<modality>/tap<i>   float [N, C_i]: a precomputed modality (per-layer features;
+                        its attrs/shapes entry is {tap<i>: [C_i]})
   /<split>/labels       int64 [N] (task single) or uint8 [N, C] multi-hot (task multi)
   attrs: schema_version, name, kind, task, modalities (JSON list, modality 1 first),
          classes (JSON list), shapes (JSON {modality: shape}), sources (JSON {file: sha256}),
@@ -43,7 +45,7 @@ def write_dataset(
     storage_dtype = storage_dtype or {}
     modalities = list(splits["train"].keys())
     task = "multi" if labels["train"].ndim == 2 else "single"
-    shapes = {m: list(splits["train"][m].shape[1:]) for m in modalities}
+    shapes = {m: _shape(splits["train"][m]) for m in modalities}
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             f.attrs.update(
@@ -60,6 +62,11 @@ def write_dataset(
             for split in SPLITS:
                 g = f.create_group(split)
                 for m in modalities:
+                    if isinstance(splits[split][m], dict):  # precomputed taps: a group
+                        sub = g.create_group(m)
+                        for tap, arr in splits[split][m].items():
+                            sub.create_dataset(tap, data=np.asarray(arr, dtype=np.float32))
+                        continue
                     arr = np.asarray(splits[split][m])
                     dt = storage_dtype.get(m, "float32")
                     chunk = (min(len(arr), max(1, 2**20 // max(1, arr[0].nbytes))),) + arr.shape[1:]
@@ -69,6 +76,20 @@ def write_dataset(
                 y = np.asarray(labels[split])
                 g.create_dataset("labels", data=y.astype(np.uint8 if task == "multi" else np.int64))
         validate_dataset(tmp, display_path=path)
+
+
+def _shape(arr) -> list | dict:
+    """attrs/shapes entry of a modality: [*shape], or {tap: [C]} for precomputed taps."""
+    if isinstance(arr, dict):
+        return {k: list(np.shape(v)[1:]) for k, v in arr.items()}
+    return list(arr.shape[1:])
+
+
+def _read(node) -> np.ndarray | dict:
+    """A modality as float32: an array, or {tap: array} for a precomputed group."""
+    if isinstance(node, h5py.Group):
+        return {k: node[k][()].astype(np.float32) for k in node}
+    return node[()].astype(np.float32)
 
 
 def read_attrs(path: str | Path) -> dict:
@@ -85,7 +106,7 @@ def read_split(path: str | Path, split: str) -> tuple[dict[str, np.ndarray], np.
     """All modalities of one split as float32 arrays, and its labels."""
     with h5py.File(path, "r") as f:
         mods = json.loads(f.attrs["modalities"])
-        data = {m: f[split][m][()].astype(np.float32) for m in mods}
+        data = {m: _read(f[split][m]) for m in mods}
         labels = f[split]["labels"][()]
     return data, labels
 
@@ -147,6 +168,9 @@ def validate_dataset(path: str | Path, display_path: str | Path | None = None) -
                 field = f"/{split}/{m}"
                 if m not in f[split]:
                     raise InputError(shown, field, "missing modality")
+                if isinstance(f[split][m], h5py.Group):
+                    _validate_taps(shown, field, f[split][m], shapes[m], n)
+                    continue
                 ds = f[split][m]
                 if list(ds.shape[1:]) != list(shapes[m]):
                     raise InputError(
@@ -163,3 +187,19 @@ def validate_dataset(path: str | Path, display_path: str | Path | None = None) -
                     if not np.isfinite(ds[i : i + step]).all():
                         raise InputError(shown, field, "contains NaN or inf values")
         return read_attrs(path)
+
+
+def _validate_taps(shown, field: str, group: h5py.Group, shapes, n: int) -> None:
+    """A precomputed modality: [N, C] floating, finite taps matching attrs/shapes {tap: [C]}."""
+    if not isinstance(shapes, dict) or sorted(shapes) != sorted(group):
+        raise InputError(shown, field, f"taps {sorted(group)} differ from attrs/shapes {shapes}")
+    for tap in group:
+        ds = group[tap]
+        if ds.ndim != 2 or list(ds.shape[1:]) != list(shapes[tap]) or ds.shape[0] != n:
+            raise InputError(
+                shown, f"{field}/{tap}", f"shape {list(ds.shape)}, expected [{n}, *{shapes[tap]}]"
+            )
+        if not np.issubdtype(ds.dtype, np.floating):
+            raise InputError(shown, f"{field}/{tap}", f"dtype {ds.dtype} is not floating point")
+        if not np.isfinite(ds[()]).all():
+            raise InputError(shown, f"{field}/{tap}", "contains NaN or inf values")

@@ -357,7 +357,11 @@ def unimodal_table(metrics_paths: list[str], out: str) -> str:
             f"conv {spec.get('blocks')}×{spec.get('channels')}"
             if spec["type"] == "conv"
             else f"mlp {spec.get('hidden')}"
+            if spec["type"] == "mlp"
+            else f"{spec['type']} {spec.get('factory') or spec.get('arch')} taps {spec['taps']}"
         )
+        if m.get("trained") == "head":
+            arch += " (pretrained, frozen; linear head fitted on the last tap)"
         rows.append(md_row([
             m["dataset"], m["modality"], arch, f"{m['n_parameters']:,}", m["metric"],
             f"{100 * m['val']:.2f}", f"{100 * m['test']:.2f}",

@@ -21,6 +21,7 @@ from mfas_core import training as core  # `core`: run_train_backbone has a `trai
 from mfas_core.atomic import atomic_path, save_torch
 from mfas_core.errors import InputError
 from mfas_core.settings import build, field_names, pick
+from mfas_core.unimodal.pretrained import PRETRAINED_TYPES, TappedNet, build_pretrained
 
 
 class ConvBackbone(nn.Module):
@@ -108,8 +109,18 @@ class MLPBackbone(nn.Module):
         return self.head(self.taps(x)[-1])
 
 
-def build_backbone(spec: dict, input_shape: tuple[int, ...], n_classes: int) -> nn.Module:
-    """Backbone from a config spec: {type: conv, blocks, channels} or {type: mlp, hidden}."""
+def build_backbone(
+    spec: dict,
+    input_shape: tuple[int, ...],
+    n_classes: int,
+    *,
+    where: str = "backbone",
+    weights: bool = True,
+) -> nn.Module:
+    """Backbone from a config spec: {type: conv, blocks, channels}, {type: mlp, hidden}, or a
+    pretrained one (mfas_core.unimodal.pretrained; `weights`: load its weights file)."""
+    if spec["type"] in PRETRAINED_TYPES:
+        return build_pretrained(spec, input_shape, n_classes, where=where, weights=weights)
     if spec["type"] == "conv":
         if len(input_shape) not in (2, 3):
             raise ValueError(f"conv backbone needs a 2-D (or C×H×W) input, got shape {input_shape}")
@@ -126,7 +137,7 @@ def load_backbone(
 
     A file saved for another architecture is an InputError naming it, never a silent reuse.
     """
-    model = build_backbone(spec, input_shape, n_classes)
+    model = build_backbone(spec, input_shape, n_classes, weights=False)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError, EOFError) as exc:
@@ -148,7 +159,10 @@ def load_backbone(
 
 
 def fit_standardisation(model: nn.Module, x: np.ndarray) -> None:
-    """Set the model's input mean/std from (a sample of) the training inputs."""
+    """Set the model's input mean/std from (a sample of) the training inputs (a net without
+    such buffers, e.g. a pretrained one or a bare head, keeps its own preprocessing)."""
+    if not hasattr(model, "input_mean"):
+        return
     sample = x[: min(len(x), 5000)].astype(np.float32).reshape(min(len(x), 5000), -1)
     if isinstance(model, ConvBackbone):
         mean, std = sample.mean(), sample.std()
@@ -162,7 +176,7 @@ def predict(
     model: nn.Module, x: np.ndarray, device: torch.device, batch_size: int = 512
 ) -> np.ndarray:
     """Logits for every row of x (streamed in batches)."""
-    empty = np.zeros((0, model.head.out_features), np.float32)
+    empty = np.zeros((0, getattr(model, "head", model).out_features), np.float32)
     return core.predict(model, [x], device, batch_size, empty=empty)
 
 
@@ -210,6 +224,16 @@ def train_backbone(
         "history": res.history,
         "seconds": time.perf_counter() - start,
     }
+
+
+def last_tap(model: nn.Module, x: np.ndarray, device: torch.device, batch_size: int) -> np.ndarray:
+    """The last tap of every row of x, [N, C] float32 (streamed in batches, no grad)."""
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch_size):
+            xb = torch.from_numpy(np.asarray(x[i : i + batch_size])).to(device)
+            out.append(model.taps(xb)[-1].float().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, model.tap_sizes[-1]), np.float32)
 
 
 def save_backbone(model: nn.Module, path: str | Path) -> None:
@@ -302,9 +326,19 @@ def run_train_backbone(
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     x_va, y_va = read_modality(data, "val", modality)
     epochs = max(epochs, math.ceil(cfg.min_steps / math.ceil(len(x_tr) / batch_size)))
-    model = build_backbone(spec, shape, n_classes)
+    where = f"datasets.{dataset}.backbones.{modality}"
+    model = build_backbone(spec, shape, n_classes, where=where)
+    trained = "backbone"
+    if isinstance(model, TappedNet):
+        # A pretrained net has no head for this task: fit a linear one on its last tap with
+        # the backbone frozen (the frozen taps are computed once; the head trains on them).
+        model.freeze()
+        model.to(dev).eval()
+        x_tr = last_tap(model, x_tr, dev, batch_size)
+        x_va = last_tap(model, x_va, dev, batch_size)
+        trained = "head"
     fit = train_backbone(
-        model,
+        model.head if trained == "head" else model,
         (x_tr, y_tr),
         (x_va, y_va),
         task=task,
@@ -331,6 +365,7 @@ def run_train_backbone(
         "n_train": int(len(x_tr)),
         "device": str(dev),
         "spec": spec,
+        **({"trained": "head"} if trained == "head" else {}),
         "tap_sizes": list(model.tap_sizes),
         "n_parameters": int(sum(p.numel() for p in model.parameters())),
         "history": fit["history"],

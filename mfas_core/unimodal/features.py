@@ -129,6 +129,15 @@ def read_feature_pair(
     return s1, s2, out
 
 
+def tap_labels(model, modality: str) -> list[str]:
+    """Display names of a backbone's taps: `<modality>.block<k>`, or the configured module
+    names of a pretrained one."""
+    names = getattr(model, "tap_names", None)
+    if names is None:
+        names = [f"block{k}" for k in range(1, len(model.tap_sizes) + 1)]
+    return [f"{modality}.{n}" for n in names]
+
+
 def extract_features(
     data: str | Path,
     backbone: str | Path,
@@ -169,7 +178,7 @@ def extract_features(
             modality=modality,
             task=task,
             n_classes=n_classes,
-            layer_names=json.dumps([f"{modality}.block{k}" for k in range(1, len(names) + 1)]),
+            layer_names=json.dumps(tap_labels(model, modality)),
             layer_sizes=json.dumps([int(s) for s in model.tap_sizes]),
             backbone_sha256=sha256_file(backbone),
             data_sha256=sha256_file(data),
