@@ -455,7 +455,8 @@ def test_gpu_check_without_a_gpu_says_so_in_one_line_and_exits_non_zero(tmp_path
 def test_gpu_check_covers_every_rule_that_declares_a_gpu():
     assert set(gpu_check.training_rules()) == {
         "train_backbone", "extract_features", "search_level", "search_random", "train_dmf",
-        "evaluate_dmf", "train_final", "train_final_baseline",
+        "evaluate_dmf", "train_final", "train_final_baseline", "extract_perturbed_features",
+        "evaluate_final_robustness", "measure_final_cost",
     }  # fmt: skip
 
 
