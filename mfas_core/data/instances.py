@@ -50,6 +50,13 @@ def dataset_instances(config: dict, schema: dict | None = None) -> dict[str, dic
         ):
             spec["modalities"] = _hdf5_modalities(spec["path"])
         spec.setdefault("modalities", list(kind.modalities) or ["a", "b"])
+        known = kind.name != "hdf5" or "modalities" in entry or Path(spec["path"]).is_file()
+        stray = sorted(set(entry.get("backbones", {})) - set(spec["modalities"]))
+        if known and stray:
+            raise ConfigError(
+                f"config: datasets.{name}.backbones.{stray[0]}: not a modality of "
+                f"{name} (modalities {spec['modalities']})"
+            )
         backbones = copy.deepcopy(kind.backbones)
         backbones.update(spec.get("backbones", {}))
         spec["backbones"] = {m: backbones.get(m, dict(DEFAULT_MLP)) for m in spec["modalities"]}
