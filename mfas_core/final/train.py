@@ -100,7 +100,7 @@ def finetune(
         for split in raw:
             x, labels[split] = read_modality(data_path, split, mod)
             raw[split].append(x)
-    model = FinetuneNet(nets[0], nets[1], fusion)
+    model = FinetuneNet(nets, fusion)
     for p in model.parameters():
         p.requires_grad_(True)
     task = "multi" if labels["train"].ndim == 2 else "single"
@@ -138,9 +138,12 @@ def run_final_train(
     taps = load_taps(*features)
     s = run_seed(seed, search_seed, rank)
     set_seed(s)
+    try:
+        arch = text_to_arch(row["architecture"], len(taps.sizes))
+    except ValueError as exc:
+        raise InputError(topk, "architecture", str(exc)) from None
     net = MFASNet(
-        text_to_arch(row["architecture"]), taps.sizes1, taps.sizes2, cfg.width,
-        taps.n_classes, nonlinearities, cfg.dropout,
+        arch, taps.sizes, cfg.width, taps.n_classes, nonlinearities, cfg.dropout
     )  # fmt: skip
     res1 = train_on_taps(net, taps, cfg.phase1(s), dev)
     test = _test_scores(taps.task, taps.y["test"], predict(net, taps.inputs("test"), dev))
@@ -207,7 +210,7 @@ def run_final_baseline(
     taps = load_taps(*features)
     set_seed(run_seed(seed))
     model = build_baseline(
-        baseline_name(method, modalities), taps.sizes1, taps.sizes2, taps.n_classes,
+        baseline_name(method, modalities), taps.sizes, taps.n_classes,
         width=cfg.width, dropout=cfg.dropout, rank=cfg.lrtf_rank,
     )  # fmt: skip
     res = train_on_taps(model, taps, cfg.phase1(run_seed(seed)), dev)
