@@ -67,9 +67,10 @@ def check_config(config: dict, instances: dict[str, dict], source: str = "config
         raise ConfigError(f"{source}: search.t_min: {s['t_min']} is larger than t_max {s['t_max']}")
     for ds in s["datasets"]:
         for inst in instances_of(ds, instances):
-            m1, m2 = instances[inst]["modalities"]
             bb = instances[inst]["backbones"]
-            pool = n_taps(bb[m1]) * n_taps(bb[m2]) * len(s["nonlinearities"])
+            pool = len(s["nonlinearities"])
+            for m in instances[inst]["modalities"]:
+                pool *= n_taps(bb[m])
             if s["k"] > pool:
                 raise ConfigError(
                     f"{source}: search.k: {s['k']} is larger than the {pool} one-layer "
