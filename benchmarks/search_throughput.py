@@ -62,7 +62,7 @@ def backbones_in_loop(
             else build_backbone(spec, shape, len(attrs["classes"]))
         )
         nets.append(net.eval().to(device))
-    fusion = BatchedFusion([arch], sizes[0], sizes[1], cfg["width"], 10, cfg["nonlinearities"])
+    fusion = BatchedFusion([arch], sizes, cfg["width"], 10, cfg["nonlinearities"])
     fusion.init_candidates([torch.Generator().manual_seed(candidate_seed(0, arch))], None)
     fusion = fusion.to(device)
     opt = torch.optim.Adam(fusion.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
@@ -85,7 +85,7 @@ def backbones_in_loop(
             pads.append(
                 torch.stack([torch.nn.functional.pad(v, (0, width - v.shape[1])) for v in t])
             )
-        logits = fusion(pads[0], pads[1], None)
+        logits = fusion(pads, None)
         loss = torch.nn.functional.cross_entropy(drop(logits[0]), labels[idx])
         for g in opt.param_groups:
             g["lr"] = float(lrs[step])
@@ -123,8 +123,8 @@ def main(argv: list[str] | None = None) -> str:
     cfg = schema_defaults("search")
     dev = torch.device(args.device)
     data = load_fusion_data(*args.features).to(dev)
-    sizes = (data.sizes1, data.sizes2)
-    space = SearchSpace(len(sizes[0]), len(sizes[1]), len(cfg["nonlinearities"]), cfg["max_layers"])
+    sizes = data.sizes
+    space = SearchSpace(tuple(len(s) for s in sizes), len(cfg["nonlinearities"]), cfg["max_layers"])
     rng = np.random.default_rng(0)
     archs = list(dict.fromkeys(space.random_arch(rng, 2) for _ in range(cfg["k"] * 2)))[: cfg["k"]]
     kw = {**train_kwargs(cfg, epochs=1), "device": dev}

@@ -70,11 +70,13 @@ def check_config(config: dict, instances: dict[str, dict], source: str = "config
         raise ConfigError(f"{source}: search.t_min: {s['t_min']} is larger than t_max {s['t_max']}")
     for ds in s["datasets"]:
         for inst in instances_of(ds, instances):
-            m1, m2 = instances[inst]["modalities"]
             bb = instances[inst]["backbones"]
-            if n_taps(bb[m1]) is None or n_taps(bb[m2]) is None:
+            counts = [n_taps(bb[m]) for m in instances[inst]["modalities"]]
+            if None in counts:  # a precomputed modality's taps are known from its file only
                 continue
-            pool = n_taps(bb[m1]) * n_taps(bb[m2]) * len(s["nonlinearities"])
+            pool = len(s["nonlinearities"])
+            for count in counts:
+                pool *= count
             if s["k"] > pool:
                 raise ConfigError(
                     f"{source}: search.k: {s['k']} is larger than the {pool} one-layer "

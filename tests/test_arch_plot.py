@@ -242,3 +242,21 @@ def test_search_table_links_each_drawn_architecture_to_its_picture(tmp_path):
     # every linked picture is one rule plot_architectures writes
     for target in re.findall(r"\]\((\.\./plots/arch/[^)]+)\)", text):
         assert re.fullmatch(r"\.\./plots/arch/avmnist/seed0/rank[12]\.svg", target)
+
+
+def test_dot_of_a_three_modal_architecture_joins_one_tap_of_every_modality_per_layer():
+    sizes = [[8, 16], [4, 12, 20], [6, 10]]
+    dot = architecture_dot("2-3-1-1_1-1-2-2", ["pix", "fou", "kar"], sizes, 16, 10, NL)
+    fusion_edges = {e for e in edges(dot) if "fusion" in e[1] or "classifier" in e[1]}
+    assert fusion_edges == {
+        ("m1_t2", "fusion1"), ("m2_t3", "fusion1"), ("m3_t1", "fusion1"),
+        ("m1_t1", "fusion2"), ("m2_t1", "fusion2"), ("m3_t2", "fusion2"),
+        ("fusion1", "fusion2"), ("fusion2", "classifier"),
+    }  # fmt: skip
+    assert "[16 ; 20 ; 6] = 42" in labels(dot)["fusion1"]
+    assert "modality 3: kar" in dot
+
+
+def test_architecture_with_too_few_fields_for_three_modalities_is_refused():
+    with pytest.raises(ValueError, match="3 fields per layer, but the dataset has 3 modalities"):
+        architecture_dot("1-1-1", ["a", "b", "c"], [[4], [4], [4]], 16, 10, NL)

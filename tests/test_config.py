@@ -21,7 +21,7 @@ def load(name: str) -> dict:
     return cfg
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "paper.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "paper.yaml", "three_views.yaml"])
 def test_shipped_configs_validate_and_pass_cross_checks(name):
     cfg = load(name)
     check_config(cfg, dataset_instances(cfg))
@@ -113,3 +113,22 @@ def test_a_kind_without_defaults_gets_mlp_backbones_for_its_file_modalities():
     spec = dataset_instances(cfg)["mine"]
     assert spec["modalities"] == ["u", "v"]
     assert {b["type"] for b in spec["backbones"].values()} == {"mlp"}
+
+
+def test_dmf_on_a_dataset_of_three_modalities_is_refused_naming_the_key():
+    config = {
+        "datasets": {"m3": {"kind": "mfeat", "views": ["pix", "fou", "kar"]}},
+        "dmf": {"datasets": ["m3"]},
+    }
+    with pytest.raises(ConfigError, match=r"dmf\.datasets: 'm3' has 3 modalities"):
+        check_dmf_datasets(config, dataset_instances(config))
+
+
+def test_search_k_is_checked_against_the_three_modal_pool_of_one_layer_architectures():
+    cfg = load("three_views.yaml")
+    pool = 3 * 3 * 3 * len(cfg["search"].get("nonlinearities", ["relu", "sigmoid"]))
+    cfg["search"]["k"] = pool + 1  # pix: conv of 3 blocks, fou and kar: MLPs of 3 layers
+    with pytest.raises(ConfigError, match=rf"search\.k: {pool + 1} is larger than the {pool} "):
+        check_config(cfg, dataset_instances(cfg))
+    cfg["search"]["k"] = pool
+    check_config(cfg, dataset_instances(cfg))

@@ -6,6 +6,7 @@ Bring-your-own formats are tested on small generated files of those exact layout
 from __future__ import annotations
 
 import gzip
+import json
 import os
 
 import numpy as np
@@ -278,3 +279,56 @@ def test_malformed_idx_file_is_named(tmp_path):
         )
     with pytest.raises(InputError, match=r"ubyte\.gz: data: 100 bytes"):
         read_idx(bad)
+
+
+def n_modal_dataset(path, n_modalities, n=(12, 4, 6)):
+    """A tiny valid file of our schema with `n_modalities` vector modalities m0, m1, ..."""
+    splits = {
+        s: {f"m{i}": RNG.random((k, 3 + i), dtype=np.float32) for i in range(n_modalities)}
+        for s, k in zip(("train", "val", "test"), n, strict=True)
+    }
+    labels = {s: RNG.integers(0, 3, k) for s, k in zip(("train", "val", "test"), n, strict=True)}
+    write_dataset(
+        path, splits, labels, name="toy", kind="hdf5", classes=list("xyz"), sources={}, params={}
+    )
+    return path
+
+
+@pytest.mark.parametrize("n_modalities", [3, 8])
+def test_hdf5_with_three_to_eight_modalities_is_valid_and_keeps_their_order(tmp_path, n_modalities):
+    src = n_modal_dataset(tmp_path / "in.h5", n_modalities)
+    out = tmp_path / "out.h5"
+    prepare_dataset(out, spec("hdf5", path=str(src)), seed=0)
+    assert read_attrs(out)["modalities"] == [f"m{i}" for i in range(n_modalities)]
+
+
+@pytest.mark.parametrize("count", [1, 9])
+def test_hdf5_with_one_or_more_than_eight_modalities_is_rejected_naming_the_attribute(
+    tmp_path, count
+):
+    src = n_modal_dataset(tmp_path / "bad.h5", 2)
+    with h5py.File(src, "a") as f:
+        f.attrs["modalities"] = json.dumps([f"m{i}" for i in range(count)])
+    with pytest.raises(InputError, match=r"bad\.h5: attrs/modalities: needs 2 to 8"):
+        validate_dataset(src)
+
+
+def test_mfeat_takes_three_of_its_views_in_the_configured_order(tmp_path):
+    out = tmp_path / "m.h5"
+    prepare_dataset(out, spec("mfeat", views=["pix", "fou", "kar"], test_fraction=0.25), seed=0)
+    attrs = read_attrs(out)
+    assert attrs["modalities"] == ["pix", "fou", "kar"]
+    assert attrs["shapes"] == {"pix": [15, 16], "fou": [76], "kar": [64]}
+
+
+def test_backbone_of_a_modality_the_dataset_lacks_is_rejected_naming_the_key(tmp_path):
+    from mfas_core.config import ConfigError
+    from mfas_core.data.instances import dataset_instances
+
+    config = {
+        "datasets": {
+            "mine": {"kind": "mfeat", "views": ["pix", "fou", "kar"], "backbones": {"zer": {}}}
+        }
+    }
+    with pytest.raises(ConfigError, match=r"datasets\.mine\.backbones\.zer: not a modality"):
+        dataset_instances(config)

@@ -446,7 +446,7 @@ def test_workflow_searches_and_final_trains_on_a_module_factory_and_a_precompute
         ("mix", ("image", "feat"), ([2, 4], [5, 7])),
     ):
         data = load_fusion_data(*(res / f"features/{ds}/{m}.h5" for m in mods))
-        assert (data.sizes1, data.sizes2) == sizes, ds
+        assert tuple(data.sizes) == sizes, ds
         # k = every one-layer architecture: level 1 trains exactly the M x N x P of these taps
         tried = pd.read_csv(res / f"search/{ds}/seed0/level1/candidates.tsv", sep="\t")
         expected = {f"{m}-{n}-{p}" for m in range(1, len(sizes[0]) + 1)

@@ -30,15 +30,15 @@ def data(tmp_path_factory):
 
 
 def test_batched_model_computes_eq_1_and_2_for_each_candidate(data):
-    model = BatchedFusion(ARCHS, data.sizes1, data.sizes2, 16, 10, TRAIN["nonlinearities"])
+    model = BatchedFusion(ARCHS, data.sizes, 16, 10, TRAIN["nonlinearities"])
     model.init_candidates([torch.Generator().manual_seed(i) for i in range(3)], None)
-    x, y = data.x1["val"][:, :20], data.x2["val"][:, :20]
-    out = model(x, y)
+    x, y = data.x[0]["val"][:, :20], data.x[1]["val"][:, :20]
+    out = model([x, y])
     acts = [torch.relu, torch.sigmoid, lambda z: torch.nn.functional.leaky_relu(z, 0.01)]
     for k, arch in enumerate(ARCHS):
         h = None
         for layer, (m, n, p) in enumerate(arch):
-            parts = [x[m - 1, :, : data.sizes1[m - 1]], y[n - 1, :, : data.sizes2[n - 1]]]
+            parts = [x[m - 1, :, : data.sizes[0][m - 1]], y[n - 1, :, : data.sizes[1][n - 1]]]
             w, b = model.get_layer(k, layer)
             h = acts[p - 1](torch.cat(parts + ([h] if h is not None else []), 1) @ w + b)
         expected = h @ model.wo[k].detach() + model.bo[k].detach()
@@ -98,16 +98,16 @@ def test_mixed_depths_give_each_candidate_its_score_when_trained_alone(data):
 def test_trained_layer_comes_back_with_its_true_input_width(data):
     res = train_candidates([((1, 1, 1),)], data, seed=0, **TRAIN)
     w, _ = res.layers[0][0]
-    assert w.shape == (data.sizes1[0] + data.sizes2[0], 16)
+    assert w.shape == (data.sizes[0][0] + data.sizes[1][0], 16)
 
 
 def test_bank_key_match_starts_from_bank_weights(data):
     bank = WeightBank()
     arch = ((2, 1, 1),)
-    in_size = data.sizes1[1] + data.sizes2[0]
+    in_size = data.sizes[0][1] + data.sizes[1][0]
     w, b = torch.full((in_size, 16), 0.01), torch.full((16,), -0.5)
     bank.put(WeightBank.key(0, in_size, 16, "relu"), w, b)
-    model = BatchedFusion([arch, ((1, 1, 1),)], data.sizes1, data.sizes2, 16, 10, ["relu"])
+    model = BatchedFusion([arch, ((1, 1, 1),)], data.sizes, 16, 10, ["relu"])
     model.init_candidates([torch.Generator().manual_seed(0)] * 2, bank)
     assert torch.equal(model.get_layer(0, 0)[0], w) and not torch.equal(model.get_layer(1, 0)[1], b)
 
@@ -142,27 +142,73 @@ def test_multilabel_scores_match_sklearn_weighted_and_macro_f1():
     ids=["mixed-activations", "one-activation-per-layer"],
 )
 def test_hand_written_backward_matches_autograd(data, archs):
-    k = len(archs)
-    model = BatchedFusion(archs, data.sizes1, data.sizes2, 16, 10, TRAIN["nonlinearities"])
+    xs = [x["train"][:, :32] for x in data.x]
+    check_backward_against_autograd(archs, xs, data.sizes, data.labels["train"][:32])
+
+
+def check_backward_against_autograd(archs, xs, sizes, target):
+    """FastStep's gradients equal autograd's through BatchedFusion.forward (with dropout)."""
+    k, bsz = len(archs), len(target)
+    model = BatchedFusion(archs, sizes, 16, 10, TRAIN["nonlinearities"])
     model.init_candidates([torch.Generator().manual_seed(i) for i in range(k)], None)
-    x, y = data.x1["train"][:, :32], data.x2["train"][:, :32]
-    target = data.labels["train"][:32]
-    drop = (torch.rand(2, k, 32, 16, generator=torch.Generator().manual_seed(0)) > 0.5) * 2.0
-    loss = sum(torch.nn.functional.cross_entropy(out, target) for out in model(x, y, drop))
+    drop = (torch.rand(2, k, bsz, 16, generator=torch.Generator().manual_seed(0)) > 0.5) * 2.0
+    logits = model(xs, drop)
+    loss = sum(torch.nn.functional.cross_entropy(out, target) for out in logits)
     loss.backward()
-    expected = [p.grad.clone() for p in model.parameters()]
+    params = [*model.wt, model.b, model.wh, model.wo, model.bo]
+    expected = [p.grad.clone() for p in params]
     flat = model.flatten_parameters()
 
     def dlogits_t(logits_t):  # [K, C, B] layout
+        torch.testing.assert_close(logits_t.transpose(1, 2), logits.detach())
         p = torch.softmax(logits_t, 1)
-        p[:, target, torch.arange(32)] -= 1
-        return p / 32
+        p[:, target, torch.arange(bsz)] -= 1
+        return p / bsz
 
-    xs, ys = x.index_select(0, model.tap1), y.index_select(0, model.tap2)
-    model.train_step_grads(xs, ys, drop, dlogits_t)
+    gathered = [x.index_select(0, taps) for x, taps in zip(xs, model.taps, strict=True)]
+    model.train_step_grads(gathered, drop, dlogits_t)
     assert flat.grad.abs().sum() > 0
     for got, want in zip(model._grads, expected, strict=True):
         assert torch.allclose(got, want, atol=1e-5)
+
+
+def three_modal_taps(batch=32, seed=0):
+    """Padded taps of three modalities (tap widths SIZES3) and labels, as load_fusion_data
+    lays them out: per modality [M_i, B, D_i], zeros beyond each tap's width."""
+    g = torch.Generator().manual_seed(seed)
+    xs = []
+    for widths in SIZES3:
+        x = torch.zeros(len(widths), batch, max(widths))
+        for t, d in enumerate(widths):
+            x[t, :, :d] = torch.randn(batch, d, generator=g)
+        xs.append(x)
+    return xs, torch.randint(0, 10, (batch,), generator=g)
+
+
+SIZES3 = [[5, 9], [7, 4, 6], [3, 8]]
+ARCHS3 = [((2, 3, 1, 1), (1, 1, 2, 2)), ((1, 2, 2, 3), (2, 3, 1, 1)), ((2, 1, 1, 2), (1, 2, 2, 3))]
+
+
+def test_three_modal_hand_written_backward_matches_autograd():
+    xs, target = three_modal_taps()
+    check_backward_against_autograd(ARCHS3, xs, SIZES3, target)
+
+
+def test_three_modal_candidate_computes_the_plain_module_on_every_modality():
+    from mfas_core.models.mfas_net import MFASNet
+
+    xs, _ = three_modal_taps(batch=9)
+    model = BatchedFusion(ARCHS3, SIZES3, 16, 10, TRAIN["nonlinearities"]).eval()
+    model.init_candidates([torch.Generator().manual_seed(i) for i in range(3)], None)
+    with torch.no_grad():
+        out = model(xs)
+        for k in range(3):
+            net = MFASNet.from_batched(model, k).eval()
+            torch.testing.assert_close(net(*(x.transpose(0, 1) for x in xs)), out[k])
+        xs[1][2] += 1.0  # tap 3 of modality 2: read by candidates 1 and 2, not by 3
+        moved = model(xs)
+    assert not torch.allclose(moved[0], out[0]) and not torch.allclose(moved[1], out[1])
+    torch.testing.assert_close(moved[2], out[2])
 
 
 @pytest.mark.parametrize("fused", [True, False])

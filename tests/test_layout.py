@@ -117,7 +117,7 @@ def test_schema_baselines_enum_and_baseline_registry_name_the_same_baselines():
     assert sorted(final["baselines"]["items"]["enum"]) == sorted(BASELINES)
     for name in BASELINES:  # every registered name builds (unimodal: one run per modality)
         for method in ("unimodal_1", "unimodal_2") if name == "unimodal" else (name,):
-            assert build_baseline(method, [4, 6], [5], 3, width=8, dropout=0.0) is not None
+            assert build_baseline(method, [[4, 6], [5]], 3, width=8, dropout=0.0) is not None
 
 
 def test_every_searchable_nonlinearity_has_its_one_activation():

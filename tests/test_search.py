@@ -142,7 +142,7 @@ def levels(features, tmp_path_factory):
 def test_level_one_trains_every_one_layer_architecture(levels):
     _, frames, _ = levels
     assert sorted(frames[0]["architecture"]) == sorted(
-        arch_to_text(a) for a in SearchSpace(3, 2, 2, 1).level_one()
+        arch_to_text(a) for a in SearchSpace((3, 2), 2, 1).level_one()
     )
     assert list(frames[0].columns) == COLUMNS
 
@@ -163,7 +163,7 @@ def test_each_later_level_samples_k_per_iteration_extending_what_the_previous_le
 def test_level_two_pool_extends_all_of_gamma_one_by_every_triple(levels):
     root, _, _ = levels
     state = LevelState.load(root / "level1" / "state.json")
-    space = SearchSpace(3, 2, 2, 2)
+    space = SearchSpace((3, 2), 2, 2)
     pool = level_pool(space, state.parents("sampled"), 2)
     assert len(pool) == len(set(pool)) == space.n_triples * space.n_triples
     assert len(level_pool(space, state.parents("topk"), 2)) == S.k * space.n_triples
@@ -251,7 +251,7 @@ def test_first_sampling_step_draws_from_the_level_one_surrogate_with_its_own_see
     """Algorithm 1 at level 2, iteration 1, recomputed from level 1's saved outputs."""
     root, frames, _ = levels
     state = LevelState.load(root / "level1" / "state.json")
-    pool = level_pool(SearchSpace(3, 2, 2, 2), state.parents("sampled"), 2)
+    pool = level_pool(SearchSpace((3, 2), 2, 2), state.parents("sampled"), 2)
     pred = Surrogate.load(root / "level1" / "surrogate.pt").predict(pool)
     probs = sampling_probs(pred, temperature(0, S.t_max, S.t_min, S.sigma))
     rng = np.random.default_rng(step_seed(S.seed, 1, 2))
@@ -391,7 +391,7 @@ def test_paper_random_search_draws_k_per_step_for_e_search_times_l_steps(feature
 
 
 def test_paper_random_depth_is_uniform_over_one_to_l():
-    space = SearchSpace(5, 3, 2, 4)
+    space = SearchSpace((5, 3), 2, 4)
     rng = np.random.default_rng(0)
     depths = np.bincount([len(paper_draw(space, rng)) for _ in range(8000)], minlength=5)[1:]
     assert depths.sum() == 8000 and np.all(np.abs(depths - 2000) < 150)  # ~4 sd of a binomial

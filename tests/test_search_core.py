@@ -8,6 +8,7 @@ Runs on the small real-digit feature files of test_search.write_digit_features.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -174,7 +175,7 @@ def test_a_stored_layer_is_the_starting_point_of_a_matching_candidate(data):
 # --- surrogate ------------------------------------------------------------------------------
 
 
-SPACE = SearchSpace(3, 2, 3, 2)
+SPACE = SearchSpace((3, 2), 3, 2)
 
 
 def test_surrogate_predictions_move_towards_the_scores_it_was_updated_with():
@@ -252,11 +253,19 @@ def test_the_corners_of_the_space_are_inside():
         SPACE.check(arch)
 
 
-@pytest.mark.parametrize("field", ["m", "n", "p", "max_layers"])
-def test_a_space_needs_at_least_one_of_everything(field):
-    sizes = {"m": 3, "n": 2, "p": 3, "max_layers": 2, field: 0}
-    with pytest.raises(ValueError, match=f"search space: {field} must be >= 1, got 0"):
-        SearchSpace(**sizes)
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        ({"taps": (0, 2)}, "taps of modality 1 must be >= 1, got 0"),
+        ({"taps": (3, 0)}, "taps of modality 2 must be >= 1, got 0"),
+        ({"p": 0}, "p must be >= 1, got 0"),
+        ({"max_layers": 0}, "max_layers must be >= 1, got 0"),
+        ({"taps": (3,)}, "needs 2 or more modalities"),
+    ],
+)
+def test_a_space_needs_at_least_one_of_everything(sizes, message):
+    with pytest.raises(ValueError, match=f"search space: {re.escape(message)}"):
+        SearchSpace(**{"taps": (3, 2), "p": 3, "max_layers": 2, **sizes})
 
 
 def test_space_counts_and_triples():
@@ -287,7 +296,7 @@ def test_nonlinearity_lists_must_be_known_and_distinct(names, problem):
 def test_malformed_text_forms_are_rejected():
     from mfas_core.search.space import arch_to_text, text_to_arch
 
-    for text in ("", "a-b-c", "1-2-3_", "1-2-3-4"):
+    for text in ("", "a-b-c", "1-2-3_", "1-2", "1-2-3_1-2-3-4"):
         with pytest.raises(ValueError, match="architecture"):
             text_to_arch(text)
     assert arch_to_text(((1, 2, 3),)) == "1-2-3"

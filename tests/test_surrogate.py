@@ -10,7 +10,7 @@ from mfas_core.search.surrogate import Surrogate, encode
 
 torch.set_num_threads(1)  # 2 shared cores: oversubscribed OpenMP threads only spin
 
-SPACE = SearchSpace(m=5, n=3, p=2, max_layers=3)
+SPACE = SearchSpace(taps=(5, 3), p=2, max_layers=3)
 
 
 def _score(arch):

@@ -50,6 +50,13 @@ def dataset_instances(config: dict, schema: dict | None = None) -> dict[str, dic
         ):
             spec["modalities"] = _hdf5_modalities(spec["path"])
         spec.setdefault("modalities", list(kind.modalities) or ["a", "b"])
+        known = kind.name != "hdf5" or "modalities" in entry or Path(spec["path"]).is_file()
+        stray = sorted(set(entry.get("backbones", {})) - set(spec["modalities"]))
+        if known and stray:
+            raise ConfigError(
+                f"config: datasets.{name}.backbones.{stray[0]}: not a modality of "
+                f"{name} (modalities {spec['modalities']})"
+            )
         backbones = copy.deepcopy(kind.backbones)
         backbones.update(spec.get("backbones", {}))
         spec["backbones"] = {m: backbones.get(m, dict(DEFAULT_MLP)) for m in spec["modalities"]}
@@ -64,9 +71,16 @@ def dataset_instances(config: dict, schema: dict | None = None) -> dict[str, dic
 
 
 def check_dmf_datasets(config: dict, instances: dict[str, dict]) -> None:
-    """DMF needs single-label data: ConfigError naming the entry otherwise."""
+    """DMF needs single-label data of two modalities (its pathways are written for two, see
+    docs/dmf.md): ConfigError naming the entry otherwise."""
     for ds in config["dmf"]["datasets"]:
         for inst in instances_of(ds, instances):
+            mods = instances[inst]["modalities"]
+            if len(mods) != 2:
+                raise ConfigError(
+                    f"config: dmf.datasets: {ds!r} has {len(mods)} modalities {mods}; "
+                    "DMF takes two (leave it out of dmf.datasets)"
+                )
             if get_kind(instances[inst]["kind"]).multi_label:
                 raise ConfigError(
                     f"config: dmf.datasets: {ds!r} is multi-label; DMF needs single-label"

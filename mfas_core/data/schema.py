@@ -5,7 +5,7 @@ Layout of results/data/<dataset>.h5:
   /<split>/<modality>/tap<i>   float [N, C_i]: a precomputed modality (per-layer features;
                         its attrs/shapes entry is {tap<i>: [C_i]})
   /<split>/labels       int64 [N] (task single) or uint8 [N, C] multi-hot (task multi)
-  attrs: schema_version, name, kind, task, modalities (JSON list, modality 1 first),
+  attrs: schema_version, name, kind, task, modalities (JSON list of 2 to 8, modality 1 first),
          classes (JSON list), shapes (JSON {modality: shape}), sources (JSON {file: sha256}),
          params (JSON: the preparation parameters)
 """
@@ -23,6 +23,7 @@ from mfas_core.errors import InputError
 
 SPLITS = ("train", "val", "test")
 SCHEMA_VERSION = 1
+MIN_MODALITIES, MAX_MODALITIES = 2, 8
 
 
 def write_dataset(
@@ -135,8 +136,15 @@ def validate_dataset(path: str | Path, display_path: str | Path | None = None) -
         task = f.attrs["task"]
         if task not in ("single", "multi"):
             raise InputError(shown, "attrs/task", f"{task!r} is not 'single' or 'multi'")
-        if len(mods) != 2:
-            raise InputError(shown, "attrs/modalities", f"needs exactly 2 modalities, got {mods}")
+        if not MIN_MODALITIES <= len(mods) <= MAX_MODALITIES or len(set(mods)) != len(mods):
+            raise InputError(
+                shown,
+                "attrs/modalities",
+                f"needs {MIN_MODALITIES} to {MAX_MODALITIES} distinct modalities, got {mods}",
+            )
+        for m in mods:
+            if m not in shapes:
+                raise InputError(shown, f"attrs/shapes/{m}", "missing shape of a modality")
         for split in SPLITS:
             if split not in f:
                 raise InputError(shown, f"/{split}", "missing split")

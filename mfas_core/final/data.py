@@ -1,4 +1,4 @@
-"""Cached taps of both modalities for all three splits, as final training reads them."""
+"""Cached taps of every modality for all three splits, as final training reads them."""
 
 from __future__ import annotations
 
@@ -9,23 +9,22 @@ import numpy as np
 import torch
 
 from mfas_core.data.schema import SPLITS
-from mfas_core.unimodal.features import read_feature_pair
+from mfas_core.unimodal.features import read_feature_set
 
 
 @dataclass
 class TapData:
-    """x1[split] [n, M, D1], x2[split] [n, N, D2] (taps zero-padded), y[split] labels."""
+    """Per modality (modality 1 first): x[i][split] [n, M_i, D_i] (taps zero-padded) and its
+    tap widths sizes[i]; y[split] labels."""
 
-    x1: dict[str, torch.Tensor]
-    x2: dict[str, torch.Tensor]
+    x: list[dict[str, torch.Tensor]]
     y: dict[str, np.ndarray]
-    sizes1: list[int]
-    sizes2: list[int]
+    sizes: list[list[int]]
     task: str
     n_classes: int
 
-    def inputs(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.x1[split], self.x2[split]
+    def inputs(self, split: str) -> tuple[torch.Tensor, ...]:
+        return tuple(x[split] for x in self.x)
 
 
 def _stack(layers: list[np.ndarray]) -> torch.Tensor:
@@ -36,11 +35,15 @@ def _stack(layers: list[np.ndarray]) -> torch.Tensor:
     return out
 
 
-def load_taps(path1: str | Path, path2: str | Path) -> TapData:
-    """Read two feature files (modality 1 first); they must describe the same samples."""
-    s1, s2, splits = read_feature_pair(path1, path2, SPLITS)
-    x1, x2, y = {}, {}, {}
-    for split, (layers1, layers2, y1) in splits.items():
-        x1[split], x2[split] = _stack(layers1), _stack(layers2)
+def load_taps(*paths: str | Path) -> TapData:
+    """Read the feature files of every modality (modality 1 first); they must describe the
+    same samples."""
+    stores, splits = read_feature_set(list(paths), SPLITS)
+    s1 = stores[0]
+    x: list[dict[str, torch.Tensor]] = [{} for _ in stores]
+    y = {}
+    for split, (taps, y1) in splits.items():
+        for i, layers in enumerate(taps):
+            x[i][split] = _stack(layers)
         y[split] = y1.astype(np.float32) if s1.task == "multi" else y1.astype(np.int64)
-    return TapData(x1, x2, y, list(s1.layer_sizes), list(s2.layer_sizes), s1.task, s1.n_classes)
+    return TapData(x, y, [list(s.layer_sizes) for s in stores], s1.task, s1.n_classes)

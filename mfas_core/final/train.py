@@ -14,7 +14,7 @@ import time
 import numpy as np
 import torch
 
-from mfas_core.atomic import atomic_path, write_json
+from mfas_core.atomic import atomic_path, save_torch, write_json
 from mfas_core.config import ConfigError
 from mfas_core.errors import InputError
 from mfas_core.final.data import TapData, load_taps
@@ -76,11 +76,11 @@ def build_final_model(build: dict) -> torch.nn.Module:
     "rank"}; `sizes` lists each modality's tap widths."""
     if build["kind"] == "mfas":
         return MFASNet(
-            text_to_arch(build["architecture"]), *build["sizes"], build["width"],
+            text_to_arch(build["architecture"], len(build["sizes"])), build["sizes"], build["width"],
             build["n_classes"], build["nonlinearities"], build["dropout"],
         )  # fmt: skip
     return build_baseline(
-        build["name"], *build["sizes"], build["n_classes"], width=build["width"],
+        build["name"], build["sizes"], build["n_classes"], width=build["width"],
         dropout=build["dropout"], rank=build["rank"],
     )  # fmt: skip
 
@@ -90,7 +90,7 @@ def save_final_model(path: str, model: torch.nn.Module, build: dict, state: dict
     file (load_final_model reads it back)."""
     state = model.state_dict() if state is None else state
     with atomic_path(path) as tmp:
-        torch.save({"build": build, "state_dict": {k: v.cpu() for k, v in state.items()}}, tmp)
+        save_torch({"build": build, "state_dict": {k: v.cpu() for k, v in state.items()}}, tmp)
 
 
 def load_final_model(path: str) -> tuple[torch.nn.Module, dict]:
@@ -135,7 +135,7 @@ def finetune(
         for split in raw:
             x, labels[split] = read_modality(data_path, split, mod)
             raw[split].append(x)
-    model = FinetuneNet(nets[0], nets[1], fusion)
+    model = FinetuneNet(nets, fusion)
     for p in model.parameters():
         p.requires_grad_(True)
     task = "multi" if labels["train"].ndim == 2 else "single"
@@ -175,9 +175,12 @@ def run_final_train(
     taps = load_taps(*features)
     s = run_seed(seed, search_seed, rank)
     set_seed(s)
+    try:
+        arch = text_to_arch(row["architecture"], len(taps.sizes))
+    except ValueError as exc:
+        raise InputError(topk, "architecture", str(exc)) from None
     net = MFASNet(
-        text_to_arch(row["architecture"]), taps.sizes1, taps.sizes2, cfg.width,
-        taps.n_classes, nonlinearities, cfg.dropout,
+        arch, taps.sizes, cfg.width, taps.n_classes, nonlinearities, cfg.dropout
     )  # fmt: skip
     res1 = train_on_taps(net, taps, cfg.phase1(s), dev)
     test = _test_scores(taps.task, taps.y["test"], predict(net, taps.inputs("test"), dev))
@@ -205,7 +208,7 @@ def run_final_train(
     seconds = round(time.perf_counter() - t0, 2)
     if model_out:
         build = {"kind": "mfas", "architecture": row["architecture"],
-                 "sizes": [taps.sizes1, taps.sizes2], "width": cfg.width,
+                 "sizes": [list(v) for v in taps.sizes], "width": cfg.width,
                  "n_classes": taps.n_classes, "nonlinearities": list(nonlinearities),
                  "dropout": cfg.dropout}  # fmt: skip
         save_final_model(model_out, net, build, phase1_state)
@@ -256,7 +259,7 @@ def run_final_baseline(
     taps = load_taps(*features)
     set_seed(run_seed(seed))
     build = {"kind": "baseline", "name": baseline_name(method, modalities),
-             "sizes": [taps.sizes1, taps.sizes2], "n_classes": taps.n_classes,
+             "sizes": [list(v) for v in taps.sizes], "n_classes": taps.n_classes,
              "width": cfg.width, "dropout": cfg.dropout, "rank": cfg.lrtf_rank}  # fmt: skip
     model = build_final_model(build)
     res = train_on_taps(model, taps, cfg.phase1(run_seed(seed)), dev)

@@ -1,5 +1,5 @@
 """Early fusion (as MultiBench runs it on AV-MNIST, Liang et al., NeurIPS 2021 Datasets):
-every tap of both modalities concatenated -> the same MLP as late fusion. Our "inputs" are
+every tap of every modality concatenated -> the same MLP as late fusion. Our "inputs" are
 the cached pooled taps, not raw pixels and spectrograms."""
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from mfas_core.models.base import MLPHead, tap
 
 
 class EarlyFusion(nn.Module):
-    def __init__(self, sizes1, sizes2, n_out, *, width: int, dropout: float):
+    def __init__(self, sizes: list[list[int]], n_out, *, width: int, dropout: float):
         super().__init__()
-        self.sizes1, self.sizes2 = list(sizes1), list(sizes2)
-        self.head = MLPHead(sum(sizes1) + sum(sizes2), width, n_out, dropout)
+        self.sizes = [list(s) for s in sizes]
+        self.head = MLPHead(sum(sum(s) for s in self.sizes), width, n_out, dropout)
 
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
-        parts = [tap(x1, self.sizes1, k) for k in range(1, len(self.sizes1) + 1)]
-        parts += [tap(x2, self.sizes2, k) for k in range(1, len(self.sizes2) + 1)]
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        parts = [
+            tap(x, s, k) for x, s in zip(xs, self.sizes, strict=True) for k in range(1, len(s) + 1)
+        ]
         return self.head(torch.cat(parts, 1))

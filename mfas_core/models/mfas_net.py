@@ -1,9 +1,10 @@
 """One architecture found by MFAS (Pérez-Rúa et al., CVPR 2019, Eq. 1-2) as a plain module.
 
-Layer l is γ_l = (m, n, p): h_1 = σ_p(W_1 [x_m ; y_n] + b_1),
-h_l = σ_p(W_l [x_m ; y_n ; h_(l-1)] + b_l), dropout after every fusion layer, then a linear
-classifier on h_L. The same function as one candidate of the search's BatchedFusion
-(`from_batched` copies a candidate's weights; a test checks the outputs agree).
+Layer l is γ_l = (t_1, …, t_N, p) over N modalities: h_1 = σ_p(W_1 [x¹_t1 ; … ; xᴺ_tN] + b_1),
+h_l = σ_p(W_l [x¹_t1 ; … ; xᴺ_tN ; h_(l-1)] + b_l), dropout after every fusion layer, then a
+linear classifier on h_L; for two modalities (m, n, p) as in the paper. The same function as
+one candidate of the search's BatchedFusion (`from_batched` copies a candidate's weights; a
+test checks the outputs agree).
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ from torch import nn
 from mfas_core.models.base import tap
 from mfas_core.search.batched import ACTIVATIONS
 
-Arch = tuple[tuple[int, int, int], ...]
+Arch = tuple[tuple[int, ...], ...]
 
 
 class MFASNet(nn.Module):
-    """The fusion network of one architecture, taking padded taps x1 [B,M,D1], x2 [B,N,D2]."""
+    """The fusion network of one architecture; forward takes one padded tap tensor per
+    modality, x_i [B, M_i, D_i] (`sizes[i]` = the tap widths of modality i)."""
 
     def __init__(
         self,
         arch: Arch,
-        sizes1: list[int],
-        sizes2: list[int],
+        sizes: list[list[int]],
         width: int,
         n_out: int,
         nonlinearities: list[str],
@@ -32,28 +33,30 @@ class MFASNet(nn.Module):
     ):
         super().__init__()
         self.arch = tuple(tuple(int(v) for v in t) for t in arch)
-        self.sizes1, self.sizes2 = list(sizes1), list(sizes2)
-        for m, n, p in self.arch:
-            if not (
-                1 <= m <= len(sizes1) and 1 <= n <= len(sizes2) and 1 <= p <= len(nonlinearities)
+        self.sizes = [list(s) for s in sizes]
+        bounds = [len(s) for s in self.sizes] + [len(nonlinearities)]
+        for layer in self.arch:
+            if len(layer) != len(bounds) or not all(
+                1 <= v <= b for v, b in zip(layer, bounds, strict=True)
             ):
+                names = ["M", "N"] if len(self.sizes) == 2 else [f"M{i}" for i in range(1, 9)]
+                limits = ", ".join(f"{m}={b}" for m, b in zip(names, bounds[:-1], strict=False))
                 raise ValueError(
-                    f"architecture layer ({m}, {n}, {p}) is outside M={len(sizes1)}, "
-                    f"N={len(sizes2)}, P={len(nonlinearities)}"
+                    f"architecture layer {layer} is outside {limits}, P={len(nonlinearities)}"
                 )
         self.fusions = nn.ModuleList()
         self.acts = nn.ModuleList()
-        for li, (m, n, p) in enumerate(self.arch):
-            in_size = sizes1[m - 1] + sizes2[n - 1] + (width if li > 0 else 0)
-            self.fusions.append(nn.Linear(in_size, width))
-            self.acts.append(ACTIVATIONS[nonlinearities[p - 1]]())
+        for li, layer in enumerate(self.arch):
+            in_size = sum(s[t - 1] for s, t in zip(self.sizes, layer[:-1], strict=True))
+            self.fusions.append(nn.Linear(in_size + (width if li > 0 else 0), width))
+            self.acts.append(ACTIVATIONS[nonlinearities[layer[-1] - 1]]())
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(width, n_out)
 
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
         h = None
-        for (m, n, _), fuse, act in zip(self.arch, self.fusions, self.acts, strict=True):
-            parts = [tap(x1, self.sizes1, m), tap(x2, self.sizes2, n)]
+        for layer, fuse, act in zip(self.arch, self.fusions, self.acts, strict=True):
+            parts = [tap(x, s, t) for x, s, t in zip(xs, self.sizes, layer[:-1], strict=True)]
             if h is not None:
                 parts.append(h)
             h = self.drop(act(fuse(torch.cat(parts, 1))))
@@ -75,7 +78,7 @@ class MFASNet(nn.Module):
     def from_batched(cls, batched, k: int, dropout: float = 0.0) -> MFASNet:
         """Candidate k of a search BatchedFusion as a stand-alone module with its weights."""
         net = cls(
-            batched.archs[k], batched.sizes1, batched.sizes2, batched.width, batched.n_out,
+            batched.archs[k], batched.sizes, batched.width, batched.n_out,
             batched.nonlinearities, dropout,
         )  # fmt: skip
         layers = [batched.get_layer(k, li) for li in range(batched.n_layers)]

@@ -18,7 +18,7 @@ from mfas_core.models.unimodal import Unimodal
 # Config names of the baselines; `unimodal` stands for one run per modality.
 BASELINES = ("unimodal", "late_fusion", "early_fusion", "centralnet", "gmu", "lrtf")
 
-# Baselines built as cls(sizes1, sizes2, n_out, width=, dropout=).
+# Baselines built as cls(sizes, n_out, width=, dropout=), sizes = tap widths per modality.
 FUSIONS: dict[str, type[nn.Module]] = {
     "late_fusion": LateFusion,
     "early_fusion": EarlyFusion,
@@ -28,16 +28,16 @@ FUSIONS: dict[str, type[nn.Module]] = {
 
 
 def build_baseline(
-    method: str, sizes1: list[int], sizes2: list[int], n_out: int, *, width: int,
-    dropout: float, rank: int = 4,
+    method: str, sizes: list[list[int]], n_out: int, *, width: int, dropout: float,
+    rank: int = 4,
 ) -> nn.Module:  # fmt: skip
-    """A baseline by name: unimodal_1 / unimodal_2 (modality index), late_fusion,
-    early_fusion, centralnet, gmu, lrtf."""
+    """A baseline by name: unimodal_<i> (modality index i, 1-based), late_fusion,
+    early_fusion, centralnet, gmu, lrtf; `sizes` = the tap widths of each modality."""
     kw = dict(width=width, dropout=dropout)
-    if method in ("unimodal_1", "unimodal_2"):
-        return Unimodal(sizes1, sizes2, n_out, modality=int(method[-1]), **kw)
+    if method.startswith("unimodal_") and method[len("unimodal_") :].isdigit():
+        return Unimodal(sizes, n_out, modality=int(method[len("unimodal_") :]), **kw)
     if method == "lrtf":
-        return LowRankTensorFusion(sizes1, sizes2, n_out, rank=rank, **kw)
+        return LowRankTensorFusion(sizes, n_out, rank=rank, **kw)
     if method not in FUSIONS:
         raise ValueError(f"final.baselines: unknown method {method!r}; known: {BASELINES}")
-    return FUSIONS[method](sizes1, sizes2, n_out, **kw)
+    return FUSIONS[method](sizes, n_out, **kw)

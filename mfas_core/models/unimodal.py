@@ -11,12 +11,15 @@ from mfas_core.models.base import MLPHead, tap
 
 
 class Unimodal(nn.Module):
-    def __init__(self, sizes1, sizes2, n_out, *, modality: int, width: int, dropout: float):
+    """Modality `modality` (1-based) of the inputs; forward takes every modality's taps."""
+
+    def __init__(self, sizes: list[list[int]], n_out, *, modality: int, width: int, dropout: float):
         super().__init__()
+        if not 1 <= modality <= len(sizes):
+            raise ValueError(f"unimodal_{modality}: the data has {len(sizes)} modalities")
         self.modality = modality
-        self.sizes = list(sizes1 if modality == 1 else sizes2)
+        self.sizes = list(sizes[modality - 1])
         self.head = MLPHead(self.sizes[-1], width, n_out, dropout)
 
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
-        x = x1 if self.modality == 1 else x2
-        return self.head(tap(x, self.sizes, len(self.sizes)))
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return self.head(tap(xs[self.modality - 1], self.sizes, len(self.sizes)))

@@ -3,7 +3,8 @@
 The diagram is Graphviz DOT text written here (`architecture_dot`, a pure function) and
 rendered by the `dot` binary (`make system-tools` installs Debian's graphviz). Read top to
 bottom: each modality's backbone taps, shallow to deep, with their widths; fusion layer l
-takes tap m of modality 1, tap n of modality 2 and fusion layer l-1's output, maps them
+takes one tap of every modality (t_1 of modality 1, …, t_N of modality N) and fusion layer
+l-1's output, maps them
 linearly to `width` units and applies its nonlinearity (MFAS Eq. 1-2,
 `mfas_core.models.mfas_net.MFASNet`); a linear classifier follows the last fusion layer.
 Taps the architecture does not use are drawn grey and dashed.
@@ -54,27 +55,29 @@ def architecture_dot(
 ) -> str:
     """DOT text of one architecture.
 
-    arch: triples (m, n, p), 1-based, or their text form '5-3-1_4-1-2'; modalities: the two
-    names, modality 1 first; tap_sizes: the two lists of tap widths (feature files'
+    arch: layers (t_1, …, t_N, p), 1-based, or their text form '5-3-1_4-1-2'; modalities:
+    the N names, modality 1 first; tap_sizes: the N lists of tap widths (feature files'
     layer_sizes); width: units of every fusion layer; nonlinearities: index p-1 is p.
     Nodes: m<i>_t<k> (tap k of modality i), fusion<l>, classifier. Edges: each backbone's
-    taps in order, the two taps of layer l -> fusion<l>, fusion<l> -> fusion<l+1>, the last
+    taps in order, the N taps of layer l -> fusion<l>, fusion<l> -> fusion<l+1>, the last
     fusion layer -> classifier.
     """
-    arch = text_to_arch(arch) if isinstance(arch, str) else tuple(tuple(t) for t in arch)
-    if len(modalities) != 2 or len(tap_sizes) != 2:
-        raise ValueError("architecture_dot: needs two modalities and their two tap-size lists")
-    for li, (m, n, p) in enumerate(arch, 1):
-        if not (
-            1 <= m <= len(tap_sizes[0])
-            and 1 <= n <= len(tap_sizes[1])
-            and 1 <= p <= len(nonlinearities)
+    n_mod = len(modalities)
+    if n_mod < 2 or len(tap_sizes) != n_mod:
+        raise ValueError("architecture_dot: needs 2 or more modalities and one tap-size list each")
+    arch = text_to_arch(arch, n_mod) if isinstance(arch, str) else tuple(tuple(t) for t in arch)
+    bounds = [len(s) for s in tap_sizes] + [len(nonlinearities)]
+    names = ["M", "N"] if n_mod == 2 else [f"M{i}" for i in range(1, n_mod + 1)]
+    for li, layer in enumerate(arch, 1):
+        if len(layer) != n_mod + 1 or not all(
+            1 <= v <= b for v, b in zip(layer, bounds, strict=True)
         ):
+            limits = ", ".join(f"{m}={b}" for m, b in zip(names, bounds, strict=False))
             raise ValueError(
-                f"{arch_to_text(arch)}: layer {li} ({m}, {n}, {p}) is outside "
-                f"M={len(tap_sizes[0])}, N={len(tap_sizes[1])}, P={len(nonlinearities)}"
+                f"{arch_to_text(arch)}: layer {li} ({', '.join(map(str, layer))}) is outside "
+                f"{limits}, P={len(nonlinearities)}"
             )
-    used = [{t[0] for t in arch}, {t[1] for t in arch}]
+    used = [{t[i] for t in arch} for i in range(n_mod)]
     lines = [
         "digraph architecture {",
         "  graph [rankdir=TB, fontname=Helvetica, labelloc=t, nodesep=0.3, ranksep=0.45"
@@ -98,16 +101,17 @@ def architecture_dot(
                 f"    {tap_node(i, k)} -> {tap_node(i, k + 1)} [color=grey60, arrowsize=0.6];"
             )
         lines.append("  }")
-    for li, (m, n, p) in enumerate(arch, 1):
-        d1, d2 = tap_sizes[0][m - 1], tap_sizes[1][n - 1]
-        parts = [str(d1), str(d2)] + ([str(width)] if li > 1 else [])
+    for li, layer in enumerate(arch, 1):
+        taps, p = layer[:-1], layer[-1]
+        dims = [sizes[t - 1] for sizes, t in zip(tap_sizes, taps, strict=True)]
+        parts = [str(d) for d in dims] + ([str(width)] if li > 1 else [])
         label = (
-            f"fusion layer {li}\n[{' ; '.join(parts)}] = {d1 + d2 + (width if li > 1 else 0)}"
+            f"fusion layer {li}\n[{' ; '.join(parts)}] = {sum(dims) + (width if li > 1 else 0)}"
             f" → linear {width}\n{nonlinearities[p - 1]}"
         )
         lines.append(f"  fusion{li} [label={_q(label)}, fillcolor=lightyellow];")
-        lines.append(f"  {tap_node(1, m)} -> fusion{li} [label={_q(f'tap {m} ({d1})')}];")
-        lines.append(f"  {tap_node(2, n)} -> fusion{li} [label={_q(f'tap {n} ({d2})')}];")
+        for i, (t, d) in enumerate(zip(taps, dims, strict=True), 1):
+            lines.append(f"  {tap_node(i, t)} -> fusion{li} [label={_q(f'tap {t} ({d})')}];")
         if li > 1:
             lines.append(f"  fusion{li - 1} -> fusion{li} [label={_q(str(width))}];")
     head = f"classifier\nlinear {width} → {n_classes} classes"
@@ -139,18 +143,21 @@ def write_svgs(pictures: list[tuple[str, str]]) -> None:
 
 
 def feature_shapes(features: Sequence[str]) -> tuple[list[str], list[list[int]], int]:
-    """Modality names, tap widths and class count from the two feature files' attributes."""
-    if len(features) != 2:
-        raise ValueError(f"feature_shapes: needs two feature files, got {list(features)}")
-    s1, s2 = FeatureStore(features[0]), FeatureStore(features[1])
-    for attr in ("dataset", "n_classes"):
-        if getattr(s1, attr) != getattr(s2, attr):
-            raise InputError(
-                features[1],
-                f"attrs/{attr}",
-                f"{getattr(s2, attr)!r} differs from {getattr(s1, attr)!r} in {features[0]}",
-            )
-    return [s1.modality, s2.modality], [s1.layer_sizes, s2.layer_sizes], s1.n_classes
+    """Modality names, tap widths and class count from the feature files' attributes (one file
+    per modality, modality 1 first)."""
+    if len(features) < 2:
+        raise ValueError(f"feature_shapes: needs 2 or more feature files, got {list(features)}")
+    stores = [FeatureStore(f) for f in features]
+    s1 = stores[0]
+    for store, path in zip(stores[1:], features[1:], strict=True):
+        for attr in ("dataset", "n_classes"):
+            if getattr(s1, attr) != getattr(store, attr):
+                raise InputError(
+                    path,
+                    f"attrs/{attr}",
+                    f"{getattr(store, attr)!r} differs from {getattr(s1, attr)!r} in {features[0]}",
+                )
+    return [s.modality for s in stores], [s.layer_sizes for s in stores], s1.n_classes
 
 
 def plot_architectures(

@@ -271,12 +271,20 @@ def _drawn(found: dict[tuple[str, int], pd.DataFrame], key: tuple[str, int], top
 def found_section(found: dict[tuple[str, int], pd.DataFrame], top_k: int) -> list[str]:
     """Lines of search.md's section on each search's top architectures (topk.tsv), each
     architecture linked to its diagram (results/plots/arch/<dataset>/seed<seed>/rank<r>.svg)."""
+    fields = {
+        len(str(a).split("_")[0].split("-")) for f in found.values() for a in f["architecture"]
+    }
+    more = (
+        " With N modalities a layer has N + 1 fields `t_1-…-t_N-p`, one tap per modality."
+        if any(n > 3 for n in fields)
+        else ""
+    )
     lines = [
         f"## The top-{top_k} architectures of each search",
         "",
         "Each search's best architectures by search validation score (`topk.tsv`); the "
         "architecture (layers `m-n-p`: tap m of modality 1, tap n of modality 2, nonlinearity "
-        "p, joined by `_`) links to its diagram.",
+        f"p, joined by `_`) links to its diagram.{more}",
         "",
         *md_header(["dataset", "search seed", "rank", "architecture", "search val"]),
     ]

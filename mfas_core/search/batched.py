@@ -1,12 +1,13 @@
 """Fusion networks of MFAS (paper Eq. 1-2), K of them at once, and the shared weight bank.
 
-One sampled architecture with layers γ_1..γ_L computes
-    h_1 = σ_p1(W_1 [x_m1 ; y_n1] + b_1),  h_l = σ_pl(W_l [x_ml ; y_nl ; h_(l-1)] + b_l),
-then a linear head on h_L (dropout after every fusion layer during training).
+One sampled architecture with layers γ_l = (t_1, …, t_N, p) over N modalities computes
+    h_1 = σ_p1(W_1 [x¹_t1 ; … ; xᴺ_tN] + b_1),  h_l = σ_pl(W_l [x¹_t1 ; … ; xᴺ_tN ; h_(l-1)] + b_l),
+then a linear head on h_L (dropout after every fusion layer during training); for two
+modalities this is the paper's W_l [x_m ; y_n ; h_(l-1)].
 
 `BatchedFusion` holds K such networks with the same number of layers as stacked tensors so
-one optimizer step trains all K: each W_l is stored as three row blocks (the modality-1 rows,
-the modality-2 rows, the h_(l-1) rows), zero-padded to the widest tap, and applied with
+one optimizer step trains all K: each W_l is stored as N + 1 row blocks (one per modality,
+each zero-padded to that modality's widest tap, then the h_(l-1) rows), applied with
 torch.bmm. Padded rows see only zero inputs, so they get zero gradient and stay zero: each
 candidate computes exactly what it would compute alone. Per-candidate nonlinearities are
 applied by mask.
@@ -39,17 +40,20 @@ def candidate_seed(seed: int, arch: Arch) -> int:
     return int.from_bytes(digest, "little") & (2**63 - 1)
 
 
-def layer_in_size(arch: Arch, layer: int, sizes1: list[int], sizes2: list[int], width: int) -> int:
-    """Input width of fusion layer `layer` (0-based): d_m + d_n (+ width after the first)."""
-    m, n, _ = arch[layer]
-    return sizes1[m - 1] + sizes2[n - 1] + (width if layer > 0 else 0)
+def layer_in_size(arch: Arch, layer: int, sizes: list[list[int]], width: int) -> int:
+    """Input width of fusion layer `layer` (0-based): the chosen taps' widths, one per modality
+    (`sizes[i]` = tap widths of modality i), plus `width` after the first layer."""
+    taps = arch[layer][:-1]
+    return sum(s[t - 1] for s, t in zip(sizes, taps, strict=True)) + (width if layer > 0 else 0)
 
 
 class WeightBank:
     """Fusion-layer weights shared across sampled architectures (paper §3.2, authors' code).
 
     Keyed by (layer index, input size, output size, nonlinearity); a value is (W [in, out], b).
-    Only fusion layers are shared, never the classifier.
+    The input size is the sum of the chosen taps' widths (one per modality, in order), so with
+    N modalities the key stands for the widths of the modality tuple. Only fusion layers are
+    shared, never the classifier.
     """
 
     def __init__(self, entries: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None):
@@ -81,15 +85,15 @@ class WeightBank:
 class BatchedFusion(nn.Module):
     """K fusion networks with L layers each, trained as one model.
 
-    Inputs to forward: x [M, B, D1] and y [N, B, D2], every tap of each modality zero-padded to
-    the widest one. Output: logits [K, B, C].
+    Inputs to forward: one tensor per modality, x_i [M_i, B, D_i], every tap of a modality
+    zero-padded to its widest one. Output: logits [K, B, C]. `sizes[i]` lists the tap widths of
+    modality i.
     """
 
     def __init__(
         self,
         archs: list[Arch],
-        sizes1: list[int],
-        sizes2: list[int],
+        sizes: list[list[int]],
         width: int,
         n_out: int,
         nonlinearities: list[str],
@@ -102,27 +106,33 @@ class BatchedFusion(nn.Module):
                 f"BatchedFusion: candidates must have one depth, got {sorted(lengths)}"
             )
         self.archs = [tuple(a) for a in archs]
-        self.sizes1, self.sizes2 = list(sizes1), list(sizes2)
+        self.sizes = [list(s) for s in sizes]
+        n_mod = len(self.sizes)
+        if any(len(t) != n_mod + 1 for a in self.archs for t in a):
+            raise ValueError(
+                f"BatchedFusion: every layer needs {n_mod + 1} fields for {n_mod} modalities"
+            )
         self.width, self.n_out, self.dropout = width, n_out, float(dropout)
         self.nonlinearities = check_nonlinearities(list(nonlinearities))
         k, n_layers = len(archs), lengths.pop()
         self.k, self.n_layers = k, n_layers
-        d1, d2 = max(sizes1), max(sizes2)
-        self.wx = nn.Parameter(torch.zeros(n_layers, k, d1, width))
-        self.wy = nn.Parameter(torch.zeros(n_layers, k, d2, width))
+        # per modality, its rows of every W_l: [L, K, D_i, W]
+        self.wt = nn.ParameterList(
+            nn.Parameter(torch.zeros(n_layers, k, max(s), width)) for s in self.sizes
+        )
         self.b = nn.Parameter(torch.zeros(n_layers, k, 1, width))
         self.wh = nn.Parameter(torch.zeros(max(n_layers - 1, 0), k, width, width))
         self.wo = nn.Parameter(torch.zeros(k, width, n_out))
         self.bo = nn.Parameter(torch.zeros(k, 1, n_out))
-        tap1 = torch.tensor([[a[li][0] - 1 for a in archs] for li in range(n_layers)])
-        tap2 = torch.tensor([[a[li][1] - 1 for a in archs] for li in range(n_layers)])
-        self.register_buffer("tap1", tap1.reshape(-1), persistent=False)
-        self.register_buffer("tap2", tap2.reshape(-1), persistent=False)
+        # taps[i]: 0-based tap of modality i per (layer, candidate), layer major: [L*K]
+        taps = torch.tensor([[[a[li][i] - 1 for a in archs] for li in range(n_layers)]
+                             for i in range(n_mod)])  # fmt: skip
+        self.register_buffer("taps", taps.reshape(n_mod, -1), persistent=False)
         self._mix_cache = None  # (device, per-layer float weights) for the fast path
         # Per layer: [(activation name, bool mask [K,1,1] or None if every candidate uses it)].
         self._acts: list[list[tuple[str, torch.Tensor | None]]] = []
         for li in range(n_layers):
-            used = [a[li][2] - 1 for a in archs]
+            used = [a[li][-1] - 1 for a in archs]
             names = sorted(set(used))
             if len(names) == 1:
                 self._acts.append([(self.nonlinearities[names[0]], None)])
@@ -138,8 +148,8 @@ class BatchedFusion(nn.Module):
 
     def bank_key(self, k: int, layer: int) -> str:
         a = self.archs[k]
-        in_size = layer_in_size(a, layer, self.sizes1, self.sizes2, self.width)
-        return WeightBank.key(layer, in_size, self.width, self.nonlinearities[a[layer][2] - 1])
+        in_size = layer_in_size(a, layer, self.sizes, self.width)
+        return WeightBank.key(layer, in_size, self.width, self.nonlinearities[a[layer][-1] - 1])
 
     def init_candidates(self, generators: list[torch.Generator], bank: WeightBank | None) -> None:
         """Per-candidate init from its own generator (PyTorch Linear's U(±1/sqrt(fan_in)));
@@ -147,9 +157,7 @@ class BatchedFusion(nn.Module):
         with torch.no_grad():
             for k, gen in enumerate(generators):
                 for layer in range(self.n_layers):
-                    fan_in = layer_in_size(
-                        self.archs[k], layer, self.sizes1, self.sizes2, self.width
-                    )
+                    fan_in = layer_in_size(self.archs[k], layer, self.sizes, self.width)
                     bound = fan_in**-0.5
                     w = (torch.rand(fan_in, self.width, generator=gen) * 2 - 1) * bound
                     bias = (torch.rand(self.width, generator=gen) * 2 - 1) * bound
@@ -163,22 +171,22 @@ class BatchedFusion(nn.Module):
 
     def set_layer(self, k: int, layer: int, weight: torch.Tensor, bias: torch.Tensor) -> None:
         """Write fusion layer `layer` of candidate k from a full [in, width] matrix."""
-        m, n, _ = self.archs[k][layer]
-        d1, d2 = self.sizes1[m - 1], self.sizes2[n - 1]
-        weight = weight.to(self.wx.device, self.wx.dtype)
+        weight = weight.to(self.b.device, self.b.dtype)
+        start = 0
         with torch.no_grad():
-            self.wx[layer, k].zero_()
-            self.wy[layer, k].zero_()
-            self.wx[layer, k, :d1] = weight[:d1]
-            self.wy[layer, k, :d2] = weight[d1 : d1 + d2]
+            for w, s, t in zip(self.wt, self.sizes, self.archs[k][layer][:-1], strict=True):
+                d = s[t - 1]
+                w[layer, k].zero_()
+                w[layer, k, :d] = weight[start : start + d]
+                start += d
             if layer > 0:
-                self.wh[layer - 1, k] = weight[d1 + d2 :]
+                self.wh[layer - 1, k] = weight[start:]
             self.b[layer, k, 0] = bias.to(self.b.device, self.b.dtype)
 
     def get_layer(self, k: int, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Fusion layer `layer` of candidate k as a full [in, width] matrix and bias."""
-        m, n, _ = self.archs[k][layer]
-        parts = [self.wx[layer, k, : self.sizes1[m - 1]], self.wy[layer, k, : self.sizes2[n - 1]]]
+        taps = self.archs[k][layer][:-1]
+        parts = [w[layer, k, : s[t - 1]] for w, s, t in zip(self.wt, self.sizes, taps, strict=True)]
         if layer > 0:
             parts.append(self.wh[layer - 1, k])
         return torch.cat(parts).detach().cpu(), self.b[layer, k, 0].detach().cpu()
@@ -193,20 +201,14 @@ class BatchedFusion(nn.Module):
             h = torch.where(mask.to(z.device), _ACT[name](z), h)
         return h
 
-    def forward(
-        self, x: torch.Tensor, y: torch.Tensor, drop: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """x [M,B,D1], y [N,B,D2] -> logits [K,B,C]. drop: optional [L,K,B,W] multipliers
-        (dropout masks already scaled by 1/(1-p))."""
-        n_layers, k, bsz = self.n_layers, self.k, x.shape[1]
-        xs = x.index_select(0, self.tap1)  # [L*K, B, D1]
-        ys = y.index_select(0, self.tap2)
-        a = torch.baddbmm(
-            self.b.reshape(n_layers * k, 1, self.width),
-            xs,
-            self.wx.reshape(n_layers * k, -1, self.width),
-        )
-        a = torch.baddbmm(a, ys, self.wy.reshape(n_layers * k, -1, self.width))
+    def forward(self, xs: list[torch.Tensor], drop: torch.Tensor | None = None) -> torch.Tensor:
+        """xs: per modality [M_i, B, D_i] -> logits [K,B,C]. drop: optional [L,K,B,W]
+        multipliers (dropout masks already scaled by 1/(1-p))."""
+        n_layers, k, bsz = self.n_layers, self.k, xs[0].shape[1]
+        a = self.b.reshape(n_layers * k, 1, self.width)
+        for x, w, taps in zip(xs, self.wt, self.taps, strict=True):
+            picked = x.index_select(0, taps)  # [L*K, B, D_i]
+            a = torch.baddbmm(a, picked, w.reshape(n_layers * k, -1, self.width))
         a = a.view(n_layers, k, bsz, self.width)
         h = None
         for layer in range(n_layers):
@@ -221,7 +223,13 @@ class BatchedFusion(nn.Module):
     def flatten_parameters(self) -> nn.Parameter:
         """Put every parameter into one flat tensor (the parameters become views of it) and
         return it as a single Parameter with a matching flat .grad, for one fused Adam call."""
-        params = list(self.parameters())
+        params = [
+            *self.wt,
+            self.b,
+            self.wh,
+            self.wo,
+            self.bo,
+        ]  # modality 1 first, as FastStep reads
         flat = torch.cat([p.detach().reshape(-1) for p in params])
         grad = torch.zeros_like(flat)
         self._grads = []
@@ -239,10 +247,10 @@ class BatchedFusion(nn.Module):
         """Per layer: [(activation, float 0/1 weight [K,1,1] on the device or None)] for the
         fast path, which mixes per-candidate activations with lerp (exact for 0/1 weights and
         finite values, and cheaper than torch.where with a broadcast mask)."""
-        device = self.wx.device
+        device = self.b.device
         if self._mix_cache is None or self._mix_cache[0] != device:
             mixes = [
-                [(name, None if mask is None else mask.to(device, self.wx.dtype))
+                [(name, None if mask is None else mask.to(device, self.b.dtype))
                  for name, mask in acts]
                 for acts in self._acts
             ]  # fmt: skip
@@ -250,14 +258,10 @@ class BatchedFusion(nn.Module):
         return self._mix_cache[1]
 
     def train_step_grads(
-        self,
-        xs: torch.Tensor,
-        ys: torch.Tensor,
-        drop: torch.Tensor | None,
-        dlogits_fn,
+        self, xs: list[torch.Tensor], drop: torch.Tensor | None, dlogits_fn
     ) -> None:
         """One forward and hand-written backward (see FastStep), for callers with one batch."""
-        FastStep(self, xs.shape[1])(xs, ys, drop, dlogits_fn)
+        FastStep(self, xs[0].shape[1])(xs, drop, dlogits_fn)
 
 
 class FastStep:
@@ -275,15 +279,17 @@ class FastStep:
             raise ValueError("FastStep needs model.flatten_parameters() first")
         m, (n_layers, k, w, c) = model, (model.n_layers, model.k, model.width, model.n_out)
         self.model, self.batch, self.n_layers = model, batch, n_layers
-        opts = dict(dtype=m.wx.dtype, device=m.wx.device)
-        g_wx, g_wy, g_b, g_wh, g_wo, g_bo = m._grads
+        opts = dict(dtype=m.b.dtype, device=m.b.device)
+        n_mod = len(m.wt)
+        g_wt, (g_b, g_wh, g_wo, g_bo) = m._grads[:n_mod], m._grads[n_mod:]
         pairs = n_layers * k
         # detached views share the parameters' storage but skip autograd dispatch
-        wx, wy, b, wh, wo, bo = (p.detach() for p in (m.wx, m.wy, m.b, m.wh, m.wo, m.bo))
-        self.b, self.wx, self.wy = b.view(pairs, 1, w), wx.view(pairs, -1, w), wy.view(pairs, -1, w)
+        b, wh, wo, bo = (p.detach() for p in (m.b, m.wh, m.wo, m.bo))
+        self.b = b.view(pairs, 1, w)
+        self.wt = [p.detach().view(pairs, -1, w) for p in m.wt]
         self.wh, self.wh_t = wh.unbind(0), wh.transpose(2, 3).unbind(0)
         self.wo_t, self.bo_t = wo.transpose(1, 2), bo.view(k, c, 1)
-        self.g_wx, self.g_wy = g_wx.view(pairs, -1, w), g_wy.view(pairs, -1, w)
+        self.g_wt = [g.view(pairs, -1, w) for g in g_wt]
         self.g_b, self.g_wh, self.g_wo = g_b, g_wh.unbind(0), g_wo
         self.g_bo_t = g_bo.view(k, c, 1)
         self.a = torch.empty(pairs, batch, w, **opts)
@@ -324,15 +330,16 @@ class FastStep:
             torch.lerp(base_d if i == 0 else d, other_d, weight, out=d)
 
     @torch.no_grad()
-    def __call__(self, xs, ys, drop, dlogits_fn) -> None:
-        """xs [L*K, B, D1], ys [L*K, B, D2]: each fusion layer's tap input per candidate
-        (layer major), already gathered. drop: None or [L, K, B, W] dropout multipliers (a
+    def __call__(self, xs, drop, dlogits_fn) -> None:
+        """xs: per modality [L*K, B, D_i], each fusion layer's tap input per candidate (layer
+        major), already gathered. drop: None or [L, K, B, W] dropout multipliers (a
         sequence of L [K, B, W] tensors works too). dlogits_fn(logits_t) -> dLoss/dlogits, both
         in the transposed layout [K, C, B] (softmax over dim 1 of that layout is several
         times cheaper than over a last dim of size C)."""
         n_layers = self.n_layers
-        torch.baddbmm(self.b, xs, self.wx, out=self.a)
-        self.a.baddbmm_(ys, self.wy)
+        torch.baddbmm(self.b, xs[0], self.wt[0], out=self.a)
+        for x, w in zip(xs[1:], self.wt[1:], strict=True):
+            self.a.baddbmm_(x, w)
         for layer in range(n_layers):
             z = self.a_layers[layer]
             if layer > 0:
@@ -353,8 +360,8 @@ class FastStep:
                 torch.bmm(self.h_t[layer - 1], dz, out=self.g_wh[layer - 1])
                 dh = torch.bmm(dz, self.wh_t[layer - 1], out=self.dh)
         torch.sum(self.da, 2, keepdim=True, out=self.g_b)
-        torch.bmm(xs.transpose(1, 2), self.da_pairs, out=self.g_wx)
-        torch.bmm(ys.transpose(1, 2), self.da_pairs, out=self.g_wy)
+        for x, g in zip(xs, self.g_wt, strict=True):
+            torch.bmm(x.transpose(1, 2), self.da_pairs, out=g)
 
 
 def _act_and_derivative(name: str, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,22 +1,25 @@
-"""The MFAS search space (paper §3.1): architectures as sequences of (m, n, p) triples.
+"""The MFAS search space (paper §3.1): architectures as sequences of layers (t_1, …, t_N, p).
 
-A fusion layer l is the triple γ_l = (m, n, p): tap m (1..M) of modality 1, tap n (1..N) of
-modality 2 and nonlinearity p (1..P, an index into the configured list). An architecture is
-1..L such triples. Its one canonical text form, used in every TSV and plot, joins the triples
-with `_` and their fields with `-`: ((5, 3, 1), (4, 1, 2)) <-> "5-3-1_4-1-2".
+A fusion layer l is γ_l = (t_1, …, t_N, p): tap t_i (1..M_i) of modality i, for each of the
+N modalities in their order, and nonlinearity p (1..P, an index into the configured list); for
+two modalities this is the paper's (m, n, p). An architecture is 1..L such layers. Its one
+canonical text form, used in every TSV and plot, joins the layers with `_` and their fields
+with `-`: ((5, 3, 1), (4, 1, 2)) <-> "5-3-1_4-1-2"; a third modality adds one field per layer.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 NONLINEARITIES = ("relu", "sigmoid", "leakyrelu")
 
-Triple = tuple[int, int, int]
-Arch = tuple[Triple, ...]
+Layer = tuple[int, ...]  # (t_1, ..., t_N, p)
+Triple = Layer  # the two-modality name of a layer, (m, n, p)
+Arch = tuple[Layer, ...]
 
 
 def arch_to_text(arch: Arch) -> str:
@@ -24,54 +27,71 @@ def arch_to_text(arch: Arch) -> str:
     return "_".join("-".join(str(int(v)) for v in t) for t in arch)
 
 
-def text_to_arch(text: str) -> Arch:
-    """Inverse of arch_to_text; raises ValueError on a malformed string."""
+def text_to_arch(text: str, n_modalities: int | None = None) -> Arch:
+    """Inverse of arch_to_text; raises ValueError on a malformed string, or on one whose layers
+    do not have n_modalities + 1 fields when `n_modalities` is given."""
     try:
         arch = tuple(tuple(int(v) for v in part.split("-")) for part in str(text).split("_"))
     except ValueError:
         raise ValueError(
             f"architecture {text!r}: fields must be integers like '5-3-1_4-1-2'"
         ) from None
-    if not arch or any(len(t) != 3 for t in arch):
-        raise ValueError(f"architecture {text!r}: every layer needs three fields m-n-p")
+    if not arch or len({len(t) for t in arch}) != 1 or len(arch[0]) < 3:
+        raise ValueError(
+            f"architecture {text!r}: every layer needs the same number of fields, at least "
+            "three fields m-n-p"
+        )
+    if n_modalities is not None and len(arch[0]) != n_modalities + 1:
+        raise ValueError(
+            f"architecture {text!r}: {len(arch[0])} fields per layer, but the dataset has "
+            f"{n_modalities} modalities (needs {n_modalities + 1}: one tap each and p)"
+        )
     return arch  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """M taps of modality 1, N of modality 2, P nonlinearities, at most L fusion layers."""
+    """M_i taps of modality i (`taps`, one entry per modality, 2 or more), P nonlinearities,
+    at most L fusion layers."""
 
-    m: int
-    n: int
+    taps: tuple[int, ...]
     p: int
     max_layers: int
 
     def __post_init__(self) -> None:
-        for name in ("m", "n", "p", "max_layers"):
+        object.__setattr__(self, "taps", tuple(int(t) for t in self.taps))
+        if len(self.taps) < 2:
+            raise ValueError(f"search space: needs 2 or more modalities, got taps {self.taps}")
+        for i, t in enumerate(self.taps, 1):
+            if t < 1:
+                raise ValueError(f"search space: taps of modality {i} must be >= 1, got {t}")
+        for name in ("p", "max_layers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"search space: {name} must be >= 1, got {getattr(self, name)}")
 
     @property
+    def n_modalities(self) -> int:
+        return len(self.taps)
+
+    @property
     def n_triples(self) -> int:
-        """M·N·P: the choices for one fusion layer."""
-        return self.m * self.n * self.p
+        """M_1·…·M_N·P: the choices for one fusion layer."""
+        return math.prod(self.taps) * self.p
 
     def size(self, layers: int | None = None) -> int:
-        """(M·N·P)^L, the paper's count of architectures with L layers."""
+        """(M_1·…·M_N·P)^L, the paper's count of architectures with L layers."""
         return self.n_triples ** (self.max_layers if layers is None else layers)
 
-    def triples(self) -> list[Triple]:
-        """Every (m, n, p) triple, 1-based, in lexicographic order."""
-        return list(
-            itertools.product(range(1, self.m + 1), range(1, self.n + 1), range(1, self.p + 1))
-        )
+    def triples(self) -> list[Layer]:
+        """Every layer (t_1, …, t_N, p), 1-based, in lexicographic order."""
+        return list(itertools.product(*(range(1, t + 1) for t in (*self.taps, self.p))))
 
     def level_one(self) -> list[Arch]:
         """Γ1: every one-layer architecture."""
         return [(t,) for t in self.triples()]
 
     def extend(self, archs: list[Arch]) -> list[Arch]:
-        """Every architecture obtained by appending one triple to one of `archs` (no repeats)."""
+        """Every architecture obtained by appending one layer to one of `archs` (no repeats)."""
         seen: dict[Arch, None] = {}
         for a in archs:
             if len(a) >= self.max_layers:
@@ -81,25 +101,25 @@ class SearchSpace:
         return list(seen)
 
     def random_arch(self, rng: np.random.Generator, layers: int) -> Arch:
-        """A uniformly random architecture with `layers` fusion layers."""
+        """A uniformly random architecture with `layers` fusion layers (per layer one draw per
+        field, modality 1 first, then p)."""
         return tuple(
-            (
-                int(rng.integers(1, self.m + 1)),
-                int(rng.integers(1, self.n + 1)),
-                int(rng.integers(1, self.p + 1)),
-            )
-            for _ in range(layers)
+            tuple(int(rng.integers(1, t + 1)) for t in (*self.taps, self.p)) for _ in range(layers)
         )
 
     def check(self, arch: Arch) -> None:
         """Raise ValueError if `arch` is not in this space."""
         if not 1 <= len(arch) <= self.max_layers:
             raise ValueError(f"{arch_to_text(arch)}: needs 1..{self.max_layers} layers")
-        for m, n, p in arch:
-            if not (1 <= m <= self.m and 1 <= n <= self.n and 1 <= p <= self.p):
+        bounds = (*self.taps, self.p)
+        for layer in arch:
+            if len(layer) != len(bounds) or not all(
+                1 <= v <= b for v, b in zip(layer, bounds, strict=True)
+            ):
+                names = ("M", "N") if len(self.taps) == 2 else [f"M{i}" for i in range(1, 9)]
+                limits = ", ".join(f"{m}={t}" for m, t in zip(names, self.taps, strict=False))
                 raise ValueError(
-                    f"{arch_to_text(arch)}: triple ({m}, {n}, {p}) is outside "
-                    f"M={self.m}, N={self.n}, P={self.p}"
+                    f"{arch_to_text(arch)}: layer {tuple(layer)} is outside {limits}, P={self.p}"
                 )
 
 

@@ -49,7 +49,7 @@ def step_seed(seed: int, step: int, stream: int = 0) -> int:
 
 
 def space_of(data: FusionData, nonlinearities, max_layers: int) -> SearchSpace:
-    return SearchSpace(len(data.sizes1), len(data.sizes2), len(nonlinearities), max_layers)
+    return SearchSpace(tuple(len(s) for s in data.sizes), len(nonlinearities), max_layers)
 
 
 def check_search_args(level: int, k: int, pool: int, nonlinearities) -> None:

@@ -17,6 +17,7 @@ Encodings of a triple (m, n, p):
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from pathlib import Path
 
@@ -31,18 +32,21 @@ ENCODINGS = ("reference", "onehot")
 MEMORIES = ("all", "step")
 
 
-def encode(archs: list[Arch], encoding: str, sizes: tuple[int, int, int]) -> torch.Tensor:
-    """Architectures of one length -> [B, L, features] float tensor."""
+def encode(archs: list[Arch], encoding: str, sizes: tuple[int, ...]) -> torch.Tensor:
+    """Architectures of one length -> [B, L, features] float tensor.
+
+    sizes = (M_1, …, M_N, P). reference: a layer's raw fields (N + 1 features); onehot: one
+    one-hot block per field (M_1 + … + M_N + P features).
+    """
     if encoding == "reference":
         return torch.tensor([[list(t) for t in a] for a in archs], dtype=torch.float32)
     if encoding == "onehot":
-        m, n, p = sizes
-        out = torch.zeros(len(archs), len(archs[0]), m + n + p)
+        starts = [0, *itertools.accumulate(sizes)][:-1]
+        out = torch.zeros(len(archs), len(archs[0]), sum(sizes))
         for i, a in enumerate(archs):
-            for li, (tm, tn, tp) in enumerate(a):
-                out[i, li, tm - 1] = 1
-                out[i, li, m + tn - 1] = 1
-                out[i, li, m + n + tp - 1] = 1
+            for li, layer in enumerate(a):
+                for start, v in zip(starts, layer, strict=True):
+                    out[i, li, start + v - 1] = 1
         return out
     raise ValueError(f"search.surrogate_encoding: {encoding!r} is not one of {ENCODINGS}")
 
@@ -69,7 +73,7 @@ class Surrogate:
 
     def __init__(
         self,
-        sizes: tuple[int, int, int],
+        sizes: tuple[int, ...],
         encoding: str = "reference",
         hidden: int = 100,
         lr: float = 1e-3,
@@ -85,7 +89,7 @@ class Surrogate:
         # The training set of the last update: every architecture seen so far with its best
         # score (memory "all"), or only the last step's (memory "step").
         self.training_set: dict[Arch, float] = {}
-        in_features = 3 if encoding == "reference" else sum(sizes)
+        in_features = len(sizes) if encoding == "reference" else sum(sizes)
         gen_state = torch.random.get_rng_state()
         torch.manual_seed(seed)
         self.net = SurrogateNet(in_features, hidden)

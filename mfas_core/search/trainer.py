@@ -1,7 +1,7 @@
 """Training and scoring sampled fusion architectures on cached features.
 
 All features of every tap live in memory as one zero-padded tensor per modality
-([M, n, D1] and [N, n, D2]); batches are gathered by index and all K candidates of a step
+([M_i, n, D_i] for modality i); batches are gathered by index and all K candidates of a step
 train together as one `BatchedFusion`. Per step: one gather per modality, a handful of
 batched matrix products, one fused Adam step. The learning rate follows cosine annealing with
 warm restarts per batch (the authors' schedule), computed in closed form.
@@ -26,24 +26,24 @@ import torch
 
 from mfas_core.search.batched import BatchedFusion, FastStep, WeightBank, candidate_seed
 from mfas_core.search.space import Arch
-from mfas_core.unimodal.features import read_feature_pair
+from mfas_core.unimodal.features import read_feature_set
 
 SPLITS = ("train", "val")
 
 
 @dataclass
 class FusionData:
-    """Both modalities' taps of the train and val splits, padded and stacked, plus labels."""
+    """Every modality's taps of the train and val splits, padded and stacked, plus labels.
 
-    x1: dict[str, torch.Tensor]  # split -> [M, n, D1]
-    x2: dict[str, torch.Tensor]  # split -> [N, n, D2]
+    x and sizes hold one entry per modality, modality 1 first."""
+
+    x: list[dict[str, torch.Tensor]]  # per modality: split -> [M_i, n, D_i]
     labels: dict[str, torch.Tensor]  # split -> [n] int64 or [n, C] float
-    sizes1: list[int]
-    sizes2: list[int]
+    sizes: list[list[int]]  # per modality: its tap widths
     task: str
     n_classes: int
     dataset: str
-    paths: tuple[str, str] = ("", "")
+    paths: tuple[str, ...] = ()
     pos_weight: torch.Tensor | None = field(default=None)
 
     @property
@@ -54,8 +54,8 @@ class FusionData:
         mv = lambda d: {k: v.to(device) for k, v in d.items()}  # noqa: E731
         pw = None if self.pos_weight is None else self.pos_weight.to(device)
         return FusionData(
-            mv(self.x1), mv(self.x2), mv(self.labels), self.sizes1, self.sizes2, self.task,
-            self.n_classes, self.dataset, self.paths, pw,
+            [mv(x) for x in self.x], mv(self.labels), self.sizes, self.task, self.n_classes,
+            self.dataset, self.paths, pw,
         )  # fmt: skip
 
 
@@ -67,12 +67,16 @@ def _stack_padded(layers: list[np.ndarray]) -> torch.Tensor:
     return out
 
 
-def load_fusion_data(path1: str | Path, path2: str | Path) -> FusionData:
-    """Read two feature files (modality 1 first), checked to describe the same samples."""
-    s1, s2, splits = read_feature_pair(path1, path2, SPLITS)
-    x1, x2, labels = {}, {}, {}
-    for split, (layers1, layers2, y1) in splits.items():
-        x1[split], x2[split] = _stack_padded(layers1), _stack_padded(layers2)
+def load_fusion_data(*paths: str | Path) -> FusionData:
+    """Read the feature files of 2 or more modalities (modality 1 first), checked to describe
+    the same samples."""
+    stores, splits = read_feature_set(list(paths), SPLITS)
+    s1 = stores[0]
+    x: list[dict[str, torch.Tensor]] = [{} for _ in stores]
+    labels = {}
+    for split, (taps, y1) in splits.items():
+        for i, layers in enumerate(taps):
+            x[i][split] = _stack_padded(layers)
         labels[split] = torch.from_numpy(
             y1.astype(np.float32) if s1.task == "multi" else y1.astype(np.int64)
         )
@@ -81,8 +85,8 @@ def load_fusion_data(path1: str | Path, path2: str | Path) -> FusionData:
         pos = labels["train"].sum(0)
         pos_weight = (len(labels["train"]) - pos) / pos.clamp(min=1.0)
     return FusionData(
-        x1, x2, labels, list(s1.layer_sizes), list(s2.layer_sizes), s1.task, s1.n_classes,
-        s1.dataset, (str(path1), str(path2)), pos_weight,
+        x, labels, [list(s.layer_sizes) for s in stores], s1.task, s1.n_classes, s1.dataset,
+        tuple(str(p) for p in paths), pos_weight,
     )  # fmt: skip
 
 
@@ -151,7 +155,7 @@ def evaluate(model: BatchedFusion, data: FusionData, split: str = "val", chunk: 
     with torch.no_grad():
         n = data.labels[split].shape[0]
         for s in range(0, n, chunk):
-            outs.append(model(data.x1[split][:, s : s + chunk], data.x2[split][:, s : s + chunk]))
+            outs.append(model([x[split][:, s : s + chunk] for x in data.x]))
     model.train()
     return score_logits(data.task, torch.cat(outs, 1), data.labels[split])
 
@@ -231,9 +235,7 @@ def _train_together(archs: list[Arch], data: FusionData, progress=None, **kw) ->
     t0 = time.perf_counter()
     device = torch.device(device)
     gens = [torch.Generator().manual_seed(candidate_seed(seed, a)) for a in archs]
-    model = BatchedFusion(
-        archs, data.sizes1, data.sizes2, width, data.n_classes, nonlinearities, dropout
-    )
+    model = BatchedFusion(archs, data.sizes, width, data.n_classes, nonlinearities, dropout)
     model.init_candidates(gens, bank)
     model.to(device)
     flat = model.flatten_parameters()
@@ -242,7 +244,7 @@ def _train_together(archs: list[Arch], data: FusionData, progress=None, **kw) ->
     steps = n // bsz
     lrs = cosine_restart_lr(steps, epochs, lr).tolist()
     data_gen = torch.Generator().manual_seed(seed)
-    x1, x2, y = data.x1["train"], data.x2["train"], data.labels["train"]
+    y = data.labels["train"]
     k = len(archs)
     best = torch.full((k,), -1.0)
     best_macro = torch.full((k,), float("nan"))
@@ -251,24 +253,20 @@ def _train_together(archs: list[Arch], data: FusionData, progress=None, **kw) ->
     if data.pos_weight is not None:
         coef = (data.pos_weight.view(-1, 1), bsz * data.n_classes)
     multi = data.task == "multi"
-    # Every tap row of a batch is gathered with one index_select from the flattened [M*n, D]
-    # features: row tap*n + sample, for each (layer, candidate) pair.
-    flat1 = x1.reshape(-1, x1.shape[-1])
-    flat2 = x2.reshape(-1, x2.shape[-1])
-    tap_rows1 = (model.tap1 * n).view(1, -1, 1)
-    tap_rows2 = (model.tap2 * n).view(1, -1, 1)
+    # Every tap row of a batch is gathered with one index_select per modality from its
+    # flattened [M_i*n, D_i] features: row tap*n + sample, for each (layer, candidate) pair.
+    flats = [x["train"].reshape(-1, x["train"].shape[-1]) for x in data.x]
+    tap_rows = [(taps * n).view(1, -1, 1) for taps in model.taps]
     n_pairs = model.n_layers * k
     step_fn = FastStep(model, bsz)
-    xs = torch.empty(n_pairs * bsz, x1.shape[-1], device=device)
-    ys = torch.empty(n_pairs * bsz, x2.shape[-1], device=device)
-    xs_v, ys_v = xs.view(n_pairs, bsz, -1), ys.view(n_pairs, bsz, -1)
+    gathered = [torch.empty(n_pairs * bsz, f.shape[-1], device=device) for f in flats]
+    gathered_v = [g.view(n_pairs, bsz, -1) for g in gathered]
     drop = torch.empty(model.n_layers, k, bsz, width, device=device)  # this step's masks
     drop_layers = drop.unbind(0) if dropout > 0 else None
     for epoch in range(epochs):
         perm = torch.randperm(n, generator=data_gen)[: steps * bsz].to(device)
         batches = perm.view(steps, 1, bsz)
-        rows1 = (tap_rows1 + batches).view(steps, -1).unbind(0)
-        rows2 = (tap_rows2 + batches).view(steps, -1).unbind(0)
+        rows = [(t + batches).view(steps, -1).unbind(0) for t in tap_rows]
         targets = y.index_select(0, perm).view(steps, bsz, *y.shape[1:])
         if multi:  # [steps, C, B]
             targets_t = targets.transpose(1, 2).contiguous()
@@ -281,11 +279,11 @@ def _train_together(archs: list[Arch], data: FusionData, progress=None, **kw) ->
             keep, scale = _dropout_keep(gens, model.n_layers, steps, bsz, width, dropout)
             keep = keep.to(device).unbind(0)
         for s in range(steps):
-            torch.index_select(flat1, 0, rows1[s], out=xs)
-            torch.index_select(flat2, 0, rows2[s], out=ys)
+            for flat, r, g in zip(flats, rows, gathered, strict=True):
+                torch.index_select(flat, 0, r[s], out=g)
             if dropout > 0:
                 torch.mul(keep[s], scale, out=drop)
-            step_fn(xs_v, ys_v, drop_layers, grads[s])
+            step_fn(gathered_v, drop_layers, grads[s])
             opt.step(lrs[epoch * steps + s])
             if progress is not None and s % 200 == 199:
                 progress.update(200)

@@ -84,38 +84,40 @@ class FeatureStore:
             )
 
 
-def read_feature_pair(
-    path1: str | Path, path2: str | Path, splits: tuple[str, ...]
-) -> tuple[
-    FeatureStore, FeatureStore, dict[str, tuple[list[np.ndarray], list[np.ndarray], np.ndarray]]
-]:
-    """Two feature files (modality 1 first), checked to describe the same samples.
+def read_feature_set(
+    paths: list[str | Path], splits: tuple[str, ...]
+) -> tuple[list[FeatureStore], dict[str, tuple[list[list[np.ndarray]], np.ndarray]]]:
+    """Feature files of N modalities (modality 1 first), checked to describe the same samples.
 
-    Returns both stores and, per split, the taps of each (float32, shallow to deep) and the
-    labels. Dataset, task and class count must agree, the labels must be equal, every tap
-    must have a row per label and no NaN/inf; otherwise an InputError names the file.
+    Returns the stores and, per split, the taps of each modality (float32, shallow to deep)
+    and the labels. Dataset, task and class count must agree, the labels must be equal, every
+    tap must have a row per label and no NaN/inf; otherwise an InputError names the file.
     """
     from mfas_core.errors import InputError
 
-    s1, s2 = FeatureStore(path1), FeatureStore(path2)
-    for attr in ("dataset", "task", "n_classes"):
-        if getattr(s1, attr) != getattr(s2, attr):
-            raise InputError(
-                path2,
-                f"attrs/{attr}",
-                f"{getattr(s2, attr)!r} differs from {getattr(s1, attr)!r} in {path1}",
-            )
+    stores = [FeatureStore(p) for p in paths]
+    first, path1 = stores[0], paths[0]
+    for store, path in zip(stores[1:], paths[1:], strict=True):
+        for attr in ("dataset", "task", "n_classes"):
+            if getattr(store, attr) != getattr(first, attr):
+                raise InputError(
+                    path,
+                    f"attrs/{attr}",
+                    f"{getattr(store, attr)!r} differs from {getattr(first, attr)!r} in {path1}",
+                )
     out = {}
     for split in splits:
-        y1, y2 = s1.labels(split), s2.labels(split)
-        if len(y1) != len(y2):
-            raise InputError(
-                path2, f"/{split}/labels", f"{len(y2)} samples but {path1} has {len(y1)}"
-            )
-        if not np.array_equal(y1, y2):
-            raise InputError(path2, f"/{split}/labels", f"labels differ from those in {path1}")
+        y1 = first.labels(split)
+        for store, path in zip(stores[1:], paths[1:], strict=True):
+            y = store.labels(split)
+            if len(y1) != len(y):
+                raise InputError(
+                    path, f"/{split}/labels", f"{len(y)} samples but {path1} has {len(y1)}"
+                )
+            if not np.array_equal(y1, y):
+                raise InputError(path, f"/{split}/labels", f"labels differ from those in {path1}")
         taps = []
-        for store, path in ((s1, path1), (s2, path2)):
+        for store, path in zip(stores, paths, strict=True):
             layers = store.layers(split)
             for k, a in enumerate(layers, 1):
                 if a.shape[0] != len(y1):
@@ -125,8 +127,18 @@ def read_feature_pair(
                 if not np.isfinite(a).all():
                     raise InputError(path, f"/{split}/layer_{k}", "contains NaN or inf")
             taps.append(layers)
-        out[split] = (taps[0], taps[1], y1)
-    return s1, s2, out
+        out[split] = (taps, y1)
+    return stores, out
+
+
+def read_feature_pair(
+    path1: str | Path, path2: str | Path, splits: tuple[str, ...]
+) -> tuple[
+    FeatureStore, FeatureStore, dict[str, tuple[list[np.ndarray], list[np.ndarray], np.ndarray]]
+]:
+    """read_feature_set of two modalities, as (store 1, store 2, split -> (taps 1, taps 2, y))."""
+    (s1, s2), got = read_feature_set([path1, path2], splits)
+    return s1, s2, {k: (taps[0], taps[1], y) for k, (taps, y) in got.items()}
 
 
 def tap_labels(model, modality: str) -> list[str]:
