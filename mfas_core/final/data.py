@@ -27,7 +27,8 @@ class TapData:
         return tuple(x[split] for x in self.x)
 
 
-def _stack(layers: list[np.ndarray]) -> torch.Tensor:
+def stack_taps(layers: list[np.ndarray]) -> torch.Tensor:
+    """Taps [n, d_k] of one modality -> [n, K, max d], zero-padded (what the models take)."""
     width = max(a.shape[1] for a in layers)
     out = torch.zeros(layers[0].shape[0], len(layers), width)
     for k, a in enumerate(layers):
@@ -44,6 +45,6 @@ def load_taps(*paths: str | Path) -> TapData:
     y = {}
     for split, (taps, y1) in splits.items():
         for i, layers in enumerate(taps):
-            x[i][split] = _stack(layers)
+            x[i][split] = stack_taps(layers)
         y[split] = y1.astype(np.float32) if s1.task == "multi" else y1.astype(np.int64)
     return TapData(x, y, [list(s.layer_sizes) for s in stores], s1.task, s1.n_classes)

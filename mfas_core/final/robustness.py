@@ -31,6 +31,7 @@ import torch
 
 from mfas_core.atomic import atomic_path, read_metrics, sha256_file, write_json
 from mfas_core.errors import InputError
+from mfas_core.final.data import stack_taps
 from mfas_core.final.settings import RobustnessSettings
 from mfas_core.final.train import load_final_model
 from mfas_core.runtime import pick_device, set_threads
@@ -114,15 +115,6 @@ def extract_perturbed_features(
             print(f"{dataset} {modality} {p['name']}: cached", file=sys.stderr)
 
 
-def _stack(layers: list[np.ndarray]) -> torch.Tensor:
-    """Taps [n, d_k] -> [n, K, max d] zero-padded (as final.data stacks them)."""
-    width = max(a.shape[1] for a in layers)
-    out = torch.zeros(layers[0].shape[0], len(layers), width)
-    for k, a in enumerate(layers):
-        out[:, k, : a.shape[1]] = torch.from_numpy(a)
-    return out
-
-
 def read_test_taps(path: str | Path, labels: np.ndarray | None = None) -> torch.Tensor:
     """The stacked test taps of one feature file (clean or perturbed), checked against the
     clean labels when given."""
@@ -133,7 +125,7 @@ def read_test_taps(path: str | Path, labels: np.ndarray | None = None) -> torch.
     for k, a in enumerate(layers, 1):
         if not np.isfinite(a).all():
             raise InputError(path, f"/test/layer_{k}", "contains NaN or inf")
-    return _stack(layers)
+    return stack_taps(layers)
 
 
 def evaluate_robustness(

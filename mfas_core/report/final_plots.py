@@ -37,19 +37,7 @@ def plot_final(metrics_paths: list[str], out_png: str, title: str = "") -> dict[
             else dict(s=28, marker=markers[i % len(markers)], alpha=0.8)
         )  # fmt: skip
         ax.scatter([r["params"] for r in runs], [r["test"] for r in runs], label=label, **style)
-    multi = metrics[0]["task"] == "multi"
-    ax.set_xscale("log")
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # no crowded minor labels
-    ax.set_xlabel("trainable parameters")
-    ax.set_ylabel("test weighted F1" if multi else "test accuracy")
-    ax.legend(fontsize=7, loc="best")
-    ax.grid(alpha=0.3)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    _finish_score_plot(fig, ax, "trainable parameters", metrics[0]["task"], title, out_png)
     return {k: len(v) for k, v in groups.items()}
 
 
@@ -91,11 +79,16 @@ def plot_final_flops(
     fx = [points[i][0] for i in front]
     fy = [points[i][1] for i in front]
     ax.step(fx, fy, where="post", color="black", lw=1, ls="--", label="Pareto front")
-    multi = metrics[0]["task"] == "multi"
+    _finish_score_plot(fig, ax, "FLOPs per sample (fusion net)", metrics[0]["task"], title, out_png)
+    return [rows[i]["method"] for i in front]
+
+
+def _finish_score_plot(fig, ax, xlabel: str, task: str, title: str | None, out_png: str) -> None:
+    """Log x axis, labels, legend and grid of a test-score scatter; write the PNG atomically."""
     ax.set_xscale("log")
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.set_xlabel("FLOPs per sample (fusion net)")
-    ax.set_ylabel("test weighted F1" if multi else "test accuracy")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # no crowded minor labels
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test weighted F1" if task == "multi" else "test accuracy")
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
     if title:
@@ -104,4 +97,3 @@ def plot_final_flops(
     with atomic_path(out_png) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
-    return [rows[i]["method"] for i in front]
