@@ -82,19 +82,22 @@ def assert_nothing_half_written(work: Path) -> None:
             pd.read_csv(path, sep="\t")
 
 
+def is_timing(name: str) -> bool:
+    """A column that holds clock readings: seconds, time, latency."""
+    return any(w in name for w in ("second", "time", "latency")) or name.endswith((" s", "(s)"))
+
+
 def table_without_timing(path: Path) -> list[str]:
-    """A markdown table's lines with the cells of timing columns (header names seconds,
-    time or `s`) blanked."""
+    """A markdown table's lines with the cells of timing columns (header names seconds, time,
+    latency or `s`) blanked."""
     lines = path.read_text().splitlines()
     out, timing = [], set()
     for line in lines:
         if line.startswith("|"):
             cells = line.strip("|").split("|")
             names = [c.strip().lower() for c in cells]
-            if any(("second" in n or "time" in n or n.endswith(" s") or n.endswith("(s)"))
-                   for n in names):  # fmt: skip
-                timing = {i for i, n in enumerate(names) if "second" in n or "time" in n
-                          or n.endswith(" s") or n.endswith("(s)")}  # fmt: skip
+            if any(is_timing(n) for n in names):
+                timing = {i for i, n in enumerate(names) if is_timing(n)}
             line = "|".join("" if i in timing else c for i, c in enumerate(cells))
         out.append(line)
     return out
