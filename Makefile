@@ -51,9 +51,8 @@ report: install
 report-check: install chromium
 	$(BIN)/python benchmarks/report_screenshot.py results/report.html results/report.png
 
-# Two workers (2 cores): the smoke workflow's users on one, every other module whole on either.
 test: install
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q
 
 # The smoke workflow (mfeat part) on a one-node SLURM cluster started on 127.0.0.1.
 test-slurm: install

@@ -69,9 +69,3 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(
             "tests using smoke_workflow must be marked slow: " + ", ".join(unmarked)
         )
-    # `make test` runs two pytest-xdist workers with --dist loadgroup: every user of the smoke
-    # workflow goes to one worker (it is run once there), every other test with its module
-    # (its module-scoped fixtures are built once)
-    for item in items:
-        smoke = "smoke_workflow" in getattr(item, "fixturenames", ())
-        item.add_marker(pytest.mark.xdist_group("smoke" if smoke else item.module.__name__))
