@@ -72,6 +72,19 @@ def test_conv_backbone_has_one_pooled_tap_per_block_with_doubling_channels():
     assert all(t.dim() == 2 for t in taps)
 
 
+def test_input_pool_runs_the_same_net_on_the_average_pooled_input():
+    pooled = build_backbone(
+        {"type": "conv", "blocks": 2, "channels": 3, "input_pool": 2}, (16, 16), 10
+    )
+    plain = build_backbone({"type": "conv", "blocks": 2, "channels": 3}, (8, 8), 10)
+    plain.load_state_dict(pooled.state_dict())
+    pooled.eval(), plain.eval()
+    x = torch.randn(4, 16, 16)
+    coarse = x.reshape(4, 8, 2, 8, 2).mean(dim=(2, 4))
+    for a, b in zip(pooled.taps(x), plain.taps(coarse), strict=True):
+        torch.testing.assert_close(a, b)
+
+
 def test_conv_blocks_are_bias_free_conv_batchnorm_relu_maxpool():
     net = build_backbone({"type": "conv", "blocks": 3, "channels": 6}, (28, 28), 10)
     kinds = [type(m).__name__ for m in net.blocks[0]]

@@ -363,6 +363,11 @@ def unimodal_table(metrics_paths: list[str], out: str) -> str:
         spec = m["spec"]
         arch = (
             f"conv {spec.get('blocks')}×{spec.get('channels')}"
+            + (
+                f", input pooled {spec['input_pool']}×{spec['input_pool']}"
+                if spec.get("input_pool", 1) > 1
+                else ""
+            )
             if spec["type"] == "conv"
             else f"mlp {spec.get('hidden')}"
             if spec["type"] == "mlp"

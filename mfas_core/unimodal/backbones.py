@@ -2,7 +2,9 @@
 
 Conv backbone (images, spectrograms; docs/SOURCES.md, backbones): blocks of bias-free conv + BatchNorm + ReLU
 + 2x2 max-pool, channels C, 2C, 4C, ...; the first conv is 5x5, the rest 3x3. Each block's
-output, global-average-pooled over space, is one tap. MLP backbone (vectors): Linear + ReLU
+output, global-average-pooled over space, is one tap. `input_pool` p > 1 average-pools the
+standardised input p×p first (a cheaper net on a coarser input: a 112×112 spectrogram becomes
+56×56 and every block costs about 1/p² of the FLOPs). MLP backbone (vectors): Linear + ReLU
 layers, each layer's output is a tap. A linear head on the last tap gives the logits.
 """
 
@@ -34,8 +36,10 @@ class ConvBackbone(nn.Module):
         blocks: int = 3,
         channels: int = 3,
         channels_last: bool = True,
+        input_pool: int = 1,
     ):
         super().__init__()
+        self.input_pool = int(input_pool)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.input_shape = tuple(input_shape)
         in_ch = 1 if len(self.input_shape) == 2 else self.input_shape[0]
@@ -67,6 +71,8 @@ class ConvBackbone(nn.Module):
         x = (x.float() - self.input_mean) / self.input_std
         if x.dim() == len(self.input_shape) + 1 and len(self.input_shape) == 2:
             x = x.unsqueeze(1)
+        if self.input_pool > 1:
+            x = nn.functional.avg_pool2d(x, self.input_pool, ceil_mode=True)
         x = x.contiguous(memory_format=self.memory_format)
         out = []
         for block in self.blocks:
@@ -124,7 +130,13 @@ def build_backbone(
     if spec["type"] == "conv":
         if len(input_shape) not in (2, 3):
             raise ValueError(f"conv backbone needs a 2-D (or C×H×W) input, got shape {input_shape}")
-        return ConvBackbone(input_shape, n_classes, spec.get("blocks", 3), spec.get("channels", 3))
+        return ConvBackbone(
+            input_shape,
+            n_classes,
+            spec.get("blocks", 3),
+            spec.get("channels", 3),
+            input_pool=spec.get("input_pool", 1),
+        )
     if spec["type"] == "mlp":
         return MLPBackbone(input_shape, n_classes, spec.get("hidden"))
     raise ValueError(f"unknown backbone type {spec['type']!r}")
