@@ -99,6 +99,22 @@ def test_results_doc_is_written_from_the_tables(tmp_path):
     assert "- **command**: `make run`" in results_doc.main(tables, out, date="2026-11-23")
 
 
+def test_results_doc_copies_each_datasets_top1_picture_beside_the_page(tmp_path):
+    results_doc = _tool("results_doc")
+    tables = tmp_path / "results" / "tables"
+    tables.mkdir(parents=True)
+    (tables / "final_mfeat.md").write_text("# Final training on mfeat\n\n| a |\n|---|\n| 1 |\n")
+    svg = tmp_path / "results" / "plots" / "arch" / "mfeat" / "top1.svg"
+    svg.parent.mkdir(parents=True)
+    svg.write_text("<svg>top1 of mfeat</svg>")
+    out = tmp_path / "docs" / "results.md"
+    out.parent.mkdir()
+    text = results_doc.main(tables, out, date="2026-12-02")
+    assert (tmp_path / "docs" / "img" / "top1_mfeat.svg").read_text() == svg.read_text()
+    assert "](img/top1_mfeat.svg)" in text
+    assert "robustness_mfeat.png" not in text  # the run made no such plot
+
+
 def _doc_files() -> list[Path]:
     files = [ROOT / "README.md", ROOT / "CHANGELOG.md", ROOT / "config" / "README.md"]
     return files + sorted((ROOT / "docs").rglob("*.md"))

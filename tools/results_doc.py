@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,28 @@ SECTIONS: list[tuple[str, str]] = [
     ),
 ]
 OTHER = "Another table of the run."
+
+# Pictures of the run copied beside the page (docs/img/), per dataset: (source under
+# results/plots/ with {ds}, name in docs/img/, caption).
+PICTURES: list[tuple[str, str, str]] = [
+    (
+        "arch/{ds}/top1.svg",
+        "top1_{ds}.svg",
+        "The MFAS top-1 architecture of {ds}: which tap of each modality enters which fusion "
+        "layer, with its nonlinearity and width, ending in the classifier.",
+    ),
+    (
+        "robustness_{ds}.png",
+        "robustness_{ds}.png",
+        "Test score of every final method on {ds} against the noise strength on each "
+        "modality (the missing-modality score at the right).",
+    ),
+    (
+        "flops_{ds}.png",
+        "flops_{ds}.png",
+        "Test score against FLOPs per sample on {ds}, the Pareto front marked.",
+    ),
+]
 
 
 def _run(cmd: list[str], cwd: Path) -> str:
@@ -136,6 +159,7 @@ def render(
     where: str,
     timings: list[str] = (),
     profile: str | None = None,
+    pictures: list[tuple[str, str]] = (),
 ) -> str:
     stems = [p.stem for p in sorted(Path(tables).glob("*.md"))]
     if not stems:
@@ -159,12 +183,31 @@ def render(
         title, body = _demote((Path(tables) / f"{stem}.md").read_text())
         out += [f"## {title or stem}", "", f"*{sentence}* (`results/tables/{stem}.md`)", ""]
         out += [body, ""]
+    if pictures:
+        out += ["## Pictures", "", "*Copied from the run's `results/plots/` to `docs/img/`.*", ""]
+        for name, caption in pictures:
+            out += [f"![{caption}](img/{name})", "", f"*{caption}*", ""]
     if profile:
         _, body = _demote(profile)
         out += ["## Where the time went", "",
                 "*The run's profile (`benchmarks/critical_path.py` on its `results/benchmarks/` "
                 "and DAG): per stage, the critical path, idle cores.*", "", body, ""]  # fmt: skip
     return "\n".join(out).rstrip() + "\n"
+
+
+def copy_pictures(plots: Path, img: Path, datasets: list[str]) -> list[tuple[str, str]]:
+    """Copy each dataset's pictures (PICTURES) that the run made into `img`; returns their
+    (name, caption) in order. A picture the run did not make is left out."""
+    got = []
+    for ds in datasets:
+        for src, name, caption in PICTURES:
+            path = plots / src.format(ds=ds)
+            if path.exists():
+                img.mkdir(parents=True, exist_ok=True)
+                target = name.format(ds=ds)
+                shutil.copyfile(path, img / target)
+                got.append((target, caption.format(ds=ds)))
+    return got
 
 
 def run_time_line(path: Path) -> str | None:
@@ -189,6 +232,8 @@ def main(
     own wall time, from results/run_time.txt beside the tables' folder, comes first);
     `profile`: a critical_path.py report to append."""
     recorded = run_time_line(Path(tables).parent / "run_time.txt")
+    datasets = sorted(p.stem[len("final_") :] for p in Path(tables).glob("final_*.md"))
+    pictures = copy_pictures(Path(tables).parent / "plots", Path(out).parent / "img", datasets)
     text = render(
         Path(tables),
         command or os.environ.get("RESULTS_COMMAND") or "make run",
@@ -197,6 +242,7 @@ def main(
         machine(),
         [*([recorded] if recorded else []), *timings],
         Path(profile).read_text() if profile else None,
+        pictures,
     )
     Path(out).write_text(text)
     print(f"wrote {out}")
