@@ -23,7 +23,11 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    # The eager-kernel switch of torch.use_deterministic_algorithms(True, warn_only=True),
+    # without the rest of that call: it also imports torch._inductor (and with it dynamo) to
+    # set the compiler's flag, which this project never uses, and that import alone cost a
+    # few seconds of every training job (measured in docs/performance.md).
+    torch._C._set_deterministic_algorithms(True, warn_only=True)
 
 
 def pick_device(preference: str = "auto"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import subprocess
 import sys
 import types
 
@@ -72,6 +73,19 @@ def test_set_seed_reaches_python_numpy_and_torch():
     set_seed(8)
     b = draws()
     assert all(x != y for x, y in zip(a, b, strict=True))
+
+
+def test_set_seed_asks_for_deterministic_kernels_without_importing_the_compiler():
+    code = (
+        "import sys, torch\n"
+        "from mfas_core.runtime import set_seed\n"
+        "set_seed(0)\n"
+        "assert torch.are_deterministic_algorithms_enabled()\n"
+        "assert torch.is_deterministic_algorithms_warn_only_enabled()\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('torch._inductor', 'torch._dynamo'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_input_error_is_one_line_naming_file_and_field():
