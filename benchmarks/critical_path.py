@@ -277,6 +277,9 @@ def profile(
         "mtime_span_s": span,
         "idle_core_s": cores * run_wall - cpu,
         "busy_share": cpu / (cores * run_wall) if run_wall > 0 else float("nan"),
+        "held_share": float(bench["s"].sum()) / (cores * run_wall)
+        if run_wall > 0
+        else float("nan"),
         "stages": [
             {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
             for row in stages.to_dict("records")
@@ -354,6 +357,7 @@ def markdown(p: dict) -> str:
         f"| core-seconds available (cores × run wall) | {_f(p['cores'] * p['run_wall_s'])} |",
         f"| idle core-seconds | {_f(p['idle_core_s'])} |",
         f"| cores busy | {_f(100 * p['busy_share'], 0)} % |",
+        f"| cores held by jobs (summed job wall / available) | {_f(100 * p['held_share'], 0)} % |",
     ]
     if cp is not None:
         lines += [
@@ -361,6 +365,12 @@ def markdown(p: dict) -> str:
             f"| lower bound on run wall: max(critical path, core-s / cores) (s) | "
             f"{_f(p['lower_bound_s'])} |",
         ]
+    lines += [
+        "",
+        "`cpu_time` is Snakemake's sample of each job's process tree (every second for 30 s, "
+        "then every 30 s), so it misses up to the last 30 s of a job and the idle and busy "
+        "rows are bounds; summed job wall time is exact.",
+    ]
     if p["warnings"]:
         lines += ["", "## Warnings", ""] + [f"- {w}" for w in p["warnings"]]
     return "\n".join(lines) + "\n"
