@@ -184,3 +184,14 @@ def test_concat_candidates_of_the_extended_space_keep_the_papers_layers_and_keys
     assert [[t.shape for t in layer] for layer in ext.layers[0]] == [
         [t.shape for t in layer] for layer in paper.layers[0]
     ]
+
+
+def test_the_picture_of_an_extended_architecture_names_each_layers_operator():
+    from mfas_core.report.arch_plot import architecture_dot
+
+    dot = architecture_dot("1-2-1-3_2-1-2-4", ["a", "b"], SIZES, 16, 10, ["relu", "sigmoid"],
+                           fusion_ops=OPS, lowrank_rank=2)  # fmt: skip
+    assert "fusion layer 1: gated" in dot and "fusion layer 2: lowrank" in dot
+    assert "r=2" in dot
+    with pytest.raises(ValueError):
+        architecture_dot("1-2-1_2-1-2", ["a", "b"], SIZES, 16, 10, ["relu"], fusion_ops=OPS)
