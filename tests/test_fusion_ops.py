@@ -67,10 +67,11 @@ def test_every_operator_matches_the_plain_module_in_outputs_and_gradients(op):
         for li in range(2):
             fuse = net.fusions[li]
             want = torch.cat([lin.weight.grad.T for lin in fuse.proj])
+            slots = model.slots(k, li)[0]
             got = torch.cat([model.weights[w].grad[k, :d] for (w, _), d in
-                             zip(model._slots[li], model.dims(k, li), strict=True)])  # fmt: skip
+                             zip(slots, model.dims(k, li), strict=True)])  # fmt: skip
             torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
-            got_b = torch.stack([model.in_bias[b].grad[k, 0] for _, b in model._slots[li]])
+            got_b = torch.stack([model.in_bias[b].grad[k, 0] for _, b in slots])
             want_b = torch.stack([lin.bias.grad for lin in fuse.proj])
             torch.testing.assert_close(got_b, want_b, rtol=1e-5, atol=1e-6)
         torch.testing.assert_close(model.wo.grad[k], net.head.weight.grad.T, rtol=1e-5, atol=1e-6)
@@ -86,7 +87,7 @@ def test_a_concat_layer_between_other_operators_matches_the_plain_module():
     ref.sum().backward()
     torch.testing.assert_close(out[0], ref, rtol=1e-5, atol=1e-6)
     got = torch.cat([model.weights[w].grad[0, :d] for (w, _), d in
-                     zip(model._slots[1], model.dims(0, 1), strict=True)])  # fmt: skip
+                     zip(model.slots(0, 1)[0], model.dims(0, 1), strict=True)])  # fmt: skip
     torch.testing.assert_close(got, net.fusions[1].weight.grad.T, rtol=1e-5, atol=1e-6)
 
 
@@ -151,10 +152,27 @@ def test_onehot_encoding_gets_one_block_for_the_operator():
     assert x[0, 0].nonzero().flatten().tolist() == [1, 3, 5, 9]
 
 
-def test_candidates_are_grouped_by_their_operators_per_layer():
-    archs = [((1, 1, 1, 1),), ((1, 1, 1, 2),), ((2, 1, 1, 1),), ((1, 1, 2, 2),)]
-    chunks = [c for proc in plan_chunks(archs, 1, 2) for c in proc]
+def test_all_concat_candidates_are_grouped_apart_from_the_others():
+    archs = [((1, 1, 1, 1),), ((1, 1, 1, 2),), ((2, 1, 1, 1),), ((1, 1, 2, 3),)]
+    chunks = [c for proc in plan_chunks(archs, 1, 2, OPS) for c in proc]
     assert sorted(map(sorted, chunks)) == [[0, 2], [1, 3]]
+
+
+def test_candidates_with_different_operators_in_one_layer_match_the_plain_module():
+    archs = [((1, 2, 1, o), (3, 1, 2, 5 - o)) for o in (1, 2, 3, 4)]
+    model, nets = built_pair(archs, SIZES)
+    xs = padded(SIZES, 5, torch.Generator().manual_seed(11))
+    out = model(xs)
+    out.square().sum().backward()
+    for k, net in enumerate(nets):
+        ref = net(*plain_inputs(xs))
+        torch.testing.assert_close(out[k], ref, rtol=1e-5, atol=1e-6)
+        ref.square().sum().backward()
+        torch.testing.assert_close(model.wo.grad[k], net.head.weight.grad.T, rtol=1e-5, atol=1e-6)
+    for li in range(2):  # an operator's stack gets no gradient from candidates not using it
+        for op, (slots, _) in model._slots[li].items():
+            unused = [k for k in range(4) if model.cand_ops[li][k] != op]
+            assert all(model.weights[w].grad[unused].abs().max() == 0 for w, _ in slots)
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,11 @@ A layer's weights in one canonical form (the weight bank, MFASNet.load_candidate
 (W [Σd_j, W], b [W]), as the hand-written BatchedFusion; the others (A [Σd_j, F] with one
 row block per input in order, a [J, F], c [E]) with E = W for lowrank, 0 otherwise.
 
-`OpsFusion` holds K candidates of one depth that use the same operator at each layer as
-stacked tensors (zero-padded taps, torch.bmm), trained with autograd; candidates whose layers
-are all concat train on the hand-written BatchedFusion/FastStep path instead (the trainer
-groups them). Padded rows see zero inputs, so each candidate computes what it computes alone.
+`OpsFusion` holds K candidates of one depth, any operators, as stacked tensors (zero-padded
+taps, torch.bmm; per layer one stack per operator used there, outputs picked per candidate
+by mask), trained with autograd; candidates whose layers are all concat train on the
+hand-written BatchedFusion/FastStep path instead (the trainer groups them). Padded rows and
+unused operators see zero gradient, so each candidate computes what it computes alone.
 """
 
 from __future__ import annotations
@@ -92,11 +93,14 @@ def combine(op: str, ys: list[torch.Tensor], extra: torch.Tensor | None, width: 
 
 
 class OpsFusion(nn.Module):
-    """K fusion networks of L layers, the same operator per layer across the K (any operators).
+    """K fusion networks of L layers with any operators, trained as one model.
 
     forward: one tensor per modality, x_i [M_i, B, D_i] (taps zero-padded to the widest) ->
-    logits [K, B, C], as BatchedFusion. Parameters of layer l, input j: A [K, D_j, F_l] and
-    (not concat) a [K, 1, F_l]; c [K, 1, E_l]; head wo [K, W, C], bo [K, 1, C].
+    logits [K, B, C], as BatchedFusion. Layer l holds, for every operator some candidate uses
+    there, that operator's parameters for all K (input j: A [K, D_j, F] and, not concat,
+    a [K, 1, F]; c [K, 1, E]); each candidate's output is taken from its own operator by mask,
+    so the parameters of the operators a candidate does not use get zero gradient and stay
+    zero. Head wo [K, W, C], bo [K, 1, C].
     """
 
     def __init__(
@@ -122,28 +126,35 @@ class OpsFusion(nn.Module):
         self.dropout = float(dropout)
         self.nonlinearities = check_nonlinearities(list(nonlinearities))
         self.fusion_ops = check_fusion_ops(list(fusion_ops))
-        ops = {tuple(self.fusion_ops[layer_op(t, n_mod) - 1] for t in a) for a in self.archs}
-        if len(ops) != 1:
-            raise ValueError("OpsFusion: candidates must use the same operator at each layer")
-        self.ops = list(ops.pop())
         k = self.k
+        # cand_ops[l][k]: operator of candidate k at layer l; ops[l]: the operators used there
+        self.cand_ops = [[self.fusion_ops[layer_op(a[li], n_mod) - 1] for a in self.archs]
+                         for li in range(self.n_layers)]  # fmt: skip
+        self.ops = [sorted(set(c), key=self.fusion_ops.index) for c in self.cand_ops]
         self.weights, self.in_bias, self.extra = nn.ParameterList(), nn.ParameterList(), []
-        self._slots: list[list[tuple[int, int | None]]] = []  # per layer, per input
+        # _slots[l][op]: per input (weight index, input-bias index or None), extra index
+        self._slots: list[dict[str, tuple[list[tuple[int, int | None]], int]]] = []
         extras = []
-        for li, op in enumerate(self.ops):
+        self._op_masks: list[dict[str, torch.Tensor]] = []
+        for li, used in enumerate(self.ops):
             n_in = n_mod + (li > 0)
-            f = op_columns(op, width, n_in, self.rank)
-            slots = []
-            for j in range(n_in):
-                d = max(self.sizes[j]) if j < n_mod else width
-                self.weights.append(nn.Parameter(torch.zeros(k, d, f)))
-                bias_slot = None
-                if op != "concat":
-                    self.in_bias.append(nn.Parameter(torch.zeros(k, 1, f)))
-                    bias_slot = len(self.in_bias) - 1
-                slots.append((len(self.weights) - 1, bias_slot))
-            self._slots.append(slots)
-            extras.append(nn.Parameter(torch.zeros(k, 1, op_extra(op, width))))
+            per_op = {}
+            for op in used:
+                f = op_columns(op, width, n_in, self.rank)
+                slots = []
+                for j in range(n_in):
+                    d = max(self.sizes[j]) if j < n_mod else width
+                    self.weights.append(nn.Parameter(torch.zeros(k, d, f)))
+                    bias_slot = None
+                    if op != "concat":
+                        self.in_bias.append(nn.Parameter(torch.zeros(k, 1, f)))
+                        bias_slot = len(self.in_bias) - 1
+                    slots.append((len(self.weights) - 1, bias_slot))
+                extras.append(nn.Parameter(torch.zeros(k, 1, op_extra(op, width))))
+                per_op[op] = (slots, len(extras) - 1)
+            self._slots.append(per_op)
+            self._op_masks.append({op: torch.tensor([c == op for c in self.cand_ops[li]])
+                                   .view(k, 1, 1) for op in used[1:]})  # fmt: skip
         self.extra = nn.ParameterList(extras)
         self.wo = nn.Parameter(torch.zeros(k, width, n_out))
         self.bo = nn.Parameter(torch.zeros(k, 1, n_out))
@@ -168,31 +179,39 @@ class OpsFusion(nn.Module):
 
     def bank_key(self, k: int, layer: int) -> str:
         p = self.nonlinearities[self.archs[k][layer][len(self.sizes)] - 1]
-        return op_bank_key(layer, self.dims(k, layer), self.width, p, self.ops[layer], self.rank)
+        op = self.cand_ops[layer][k]
+        return op_bank_key(layer, self.dims(k, layer), self.width, p, op, self.rank)
+
+    def slots(self, k: int, layer: int) -> tuple[list[tuple[int, int | None]], int]:
+        """(per input (weight, input-bias) parameter indices, extra index) of candidate k's
+        operator at `layer`."""
+        return self._slots[layer][self.cand_ops[layer][k]]
 
     def get_layer(self, k: int, layer: int) -> tuple[torch.Tensor, ...]:
         """Layer `layer` of candidate k in the canonical form (module docstring)."""
         dims = self.dims(k, layer)
+        slots, e = self.slots(k, layer)
         a = torch.cat([self.weights[w][k, :d] for (w, _), d in
-                       zip(self._slots[layer], dims, strict=True)]).detach().cpu()  # fmt: skip
-        c = self.extra[layer][k, 0].detach().cpu()
-        if self.ops[layer] == "concat":
+                       zip(slots, dims, strict=True)]).detach().cpu()  # fmt: skip
+        c = self.extra[e][k, 0].detach().cpu()
+        if self.cand_ops[layer][k] == "concat":
             return a, c
-        bias = torch.stack([self.in_bias[b][k, 0] for _, b in self._slots[layer]])
+        bias = torch.stack([self.in_bias[b][k, 0] for _, b in slots])
         return a, bias.detach().cpu(), c
 
     @torch.no_grad()
     def set_layer(self, k: int, layer: int, *tensors: torch.Tensor) -> None:
         dims = self.dims(k, layer)
+        slots, e = self.slots(k, layer)
         a, c = tensors[0], tensors[-1]
         start = 0
-        for j, ((w, b), d) in enumerate(zip(self._slots[layer], dims, strict=True)):
+        for j, ((w, b), d) in enumerate(zip(slots, dims, strict=True)):
             self.weights[w][k].zero_()
             self.weights[w][k, :d] = a[start : start + d].to(self.wo)
             start += d
             if b is not None:
                 self.in_bias[b][k, 0] = tensors[1][j].to(self.wo)
-        self.extra[layer][k, 0] = c.to(self.wo)
+        self.extra[e][k, 0] = c.to(self.wo)
 
     def init_candidates(self, generators: list[torch.Generator], bank: WeightBank | None) -> None:
         """Per-candidate init from its own generator: concat as BatchedFusion (U(±1/sqrt(fan_in))
@@ -200,7 +219,8 @@ class OpsFusion(nn.Module):
         a layer whose bank key exists starts from the bank instead."""
         with torch.no_grad():
             for k, gen in enumerate(generators):
-                for layer, op in enumerate(self.ops):
+                for layer in range(self.n_layers):
+                    op = self.cand_ops[layer][k]
                     dims = self.dims(k, layer)
                     f = op_columns(op, self.width, len(dims), self.rank)
                     if op == "concat":
@@ -237,15 +257,21 @@ class OpsFusion(nn.Module):
         """xs: per modality [M_i, B, D_i] -> logits [K, B, C]; drop: optional [L, K, B, W]
         multipliers (dropout masks already scaled)."""
         h = None
-        for layer, op in enumerate(self.ops):
+        for layer, used in enumerate(self.ops):
             inputs = [x.index_select(0, self.taps[i, layer]) for i, x in enumerate(xs)]
             if h is not None:
                 inputs.append(h)
-            ys = []
-            for u, (w, b) in zip(inputs, self._slots[layer], strict=True):
-                ys.append(torch.bmm(u, self.weights[w]) if b is None
-                          else torch.baddbmm(self.in_bias[b], u, self.weights[w]))  # fmt: skip
-            z = combine(op, ys, self.extra[layer], self.width, self.rank)
+            z = None
+            for op in used:
+                slots, e = self._slots[layer][op]
+                ys = []
+                for u, (w, b) in zip(inputs, slots, strict=True):
+                    ys.append(torch.bmm(u, self.weights[w]) if b is None
+                              else torch.baddbmm(self.in_bias[b], u, self.weights[w]))  # fmt: skip
+                z_op = combine(op, ys, self.extra[e], self.width, self.rank)
+                z = z_op if z is None else torch.where(
+                    self._op_masks[layer][op].to(z_op.device), z_op, z
+                )
             h = self._activate(layer, z)
             if drop is not None:
                 h = h * drop[layer]

@@ -26,7 +26,7 @@ import torch
 
 from mfas_core.search.batched import BatchedFusion, FastStep, WeightBank, candidate_seed
 from mfas_core.search.ops import OpsFusion, all_concat
-from mfas_core.search.space import Arch, layer_op
+from mfas_core.search.space import Arch
 from mfas_core.unimodal.features import read_feature_set
 
 SPLITS = ("train", "val")
@@ -312,7 +312,7 @@ def _train_together(archs: list[Arch], data: FusionData, progress=None, **kw) ->
 
 
 def _train_ops_together(archs, data: FusionData, progress, fusion_ops, rank, **kw) -> TrainResult:
-    """As _train_together for candidates with the same operator per layer (not all concat):
+    """As _train_together for candidates with other operators than concat:
     one OpsFusion, autograd backward, torch Adam; the same per-candidate init generators,
     dropout masks, batch order and learning-rate schedule."""
     epochs, width, dropout, lr = kw["epochs"], kw["width"], kw["dropout"], kw["lr"]
@@ -381,13 +381,14 @@ _FORK_DATA: FusionData | None = None
 
 
 def plan_chunks(
-    archs: list[Arch], workers: int, n_modalities: int | None = None
+    archs: list[Arch], workers: int, n_modalities: int | None = None,
+    fusion_ops: list[str] | None = None,
 ) -> list[list[list[int]]]:
     """Which process trains which candidates: per process, a list of chunks of indices.
 
     Candidates are grouped by depth (a `BatchedFusion` holds one depth) and, given
-    `n_modalities`, by the operator of each layer (an `OpsFusion` holds one per layer; with
-    one operator configured this is the grouping by depth). With at least as many
+    `n_modalities` and several `fusion_ops`, into all-concat candidates (the hand-written
+    BatchedFusion) and the others (one OpsFusion); with one operator this is by depth. With at least as many
     depth groups as workers, whole groups go to processes, deepest first, each to the process
     with the least work so far (cost ~ depth + 1 per group). Otherwise the groups are split
     into contiguous chunks until there are `workers` of them. The plan depends only on the
@@ -396,7 +397,7 @@ def plan_chunks(
     """
     groups: dict[tuple, list[int]] = {}
     for i, a in enumerate(archs):
-        ops = () if n_modalities is None else tuple(layer_op(t, n_modalities) for t in a)
+        ops = () if n_modalities is None else (all_concat(a, n_modalities, fusion_ops),)
         groups.setdefault((len(a), ops), []).append(i)
     chunks = [groups[d] for d in sorted(groups, reverse=True)]
     workers = max(1, min(workers, len(archs)))
@@ -486,7 +487,8 @@ def train_candidates(
     t0 = time.perf_counter()
     if torch.device(device).type != "cpu" or "fork" not in multiprocessing.get_all_start_methods():
         workers = 1
-    plan = plan_chunks(archs, workers, len(data.sizes) if len(fusion_ops) > 1 else None)
+    several = len(fusion_ops) > 1
+    plan = plan_chunks(archs, workers, len(data.sizes) if several else None, list(fusion_ops))
     if len(plan) == 1 and len(plan[0]) == 1:
         return _train_together(archs, data, progress=progress, **kwargs)
     if len(plan) == 1:
