@@ -38,8 +38,7 @@ from mfas_core.data.schema import read_attrs, read_split
 from mfas_core.search.batched import BatchedFusion, candidate_seed
 from mfas_core.search.settings import SearchSettings, level_params
 from mfas_core.search.smbo import run_search_level
-from mfas_core.search.space import SearchSpace
-from mfas_core.search.space import FUSION_OPS
+from mfas_core.search.space import FUSION_OPS, SearchSpace
 from mfas_core.search.trainer import (
     FusionData,
     cosine_restart_lr,

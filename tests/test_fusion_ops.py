@@ -116,7 +116,9 @@ def test_a_trained_operator_layer_is_written_to_and_read_back_from_the_bank(tmp_
     bank.put(model.bank_key(0, 0), *model.get_layer(0, 0))
     bank.save(tmp_path / "bank.pt")
     again = OpsFusion(archs, SIZES, W, C, NL, OPS, 2)
-    again.init_candidates([torch.Generator().manual_seed(99)], WeightBank.load(tmp_path / "bank.pt"))
+    again.init_candidates(
+        [torch.Generator().manual_seed(99)], WeightBank.load(tmp_path / "bank.pt")
+    )
     for a, b in zip(model.get_layer(0, 0), again.get_layer(0, 0), strict=True):
         assert torch.equal(a, b)
 
@@ -190,7 +192,9 @@ def test_a_step_trains_every_operator_and_gives_operator_bank_keys(data):
     assert all(s > 0.3 for s in res.scores)  # 10 digit classes, chance 0.1
     assert [k[0].endswith(o) for k, o in zip(res.bank_keys[1:], ("product", "gated", "lowrank2"),
                                               strict=True)] == [True] * 3  # fmt: skip
-    assert res.bank_keys[0][0] == WeightBank.key(0, sum(s[2] for s in data.sizes[:1]) + 8, 16, "relu")
+    assert res.bank_keys[0][0] == WeightBank.key(
+        0, sum(s[2] for s in data.sizes[:1]) + 8, 16, "relu"
+    )
 
 
 def test_concat_candidates_of_the_extended_space_keep_the_papers_layers_and_keys(data):

@@ -76,7 +76,9 @@ def architecture_dot(
         arch = text_to_arch(arch, n_mod, len(ops))
     else:
         arch = tuple(tuple(t) for t in arch)
-    bounds = [len(s) for s in tap_sizes] + [len(nonlinearities)] + ([len(ops)] if len(ops) > 1 else [])
+    bounds = (
+        [len(s) for s in tap_sizes] + [len(nonlinearities)] + ([len(ops)] if len(ops) > 1 else [])
+    )
     names = ["M", "N"] if n_mod == 2 else [f"M{i}" for i in range(1, n_mod + 1)]
     for li, layer in enumerate(arch, 1):
         if len(layer) != n_fields or not all(
@@ -85,8 +87,7 @@ def architecture_dot(
             limits = ", ".join(f"{m}={b}" for m, b in zip(names, bounds, strict=False))
             raise ValueError(
                 f"{arch_to_text(arch)}: layer {li} ({', '.join(map(str, layer))}) is outside "
-                f"{limits}, P={len(nonlinearities)}"
-                + (f", O={len(ops)}" if len(ops) > 1 else "")
+                f"{limits}, P={len(nonlinearities)}" + (f", O={len(ops)}" if len(ops) > 1 else "")
             )
     used = [{t[i] for t in arch} for i in range(n_mod)]
     lines = [
@@ -254,7 +255,13 @@ def plot_top1_architecture(
         f"{top['architecture']} (final val {top['val']:.4f})"
     )
     dot = architecture_dot(
-        top["architecture"], modalities, sizes, width, n_classes, nonlinearities, title,
+        top["architecture"],
+        modalities,
+        sizes,
+        width,
+        n_classes,
+        nonlinearities,
+        title,
         **(fusion or {}),
     )
     write_svgs([(dot, str(out_svg))])

@@ -269,8 +269,10 @@ class OpsFusion(nn.Module):
                     ys.append(torch.bmm(u, self.weights[w]) if b is None
                               else torch.baddbmm(self.in_bias[b], u, self.weights[w]))  # fmt: skip
                 z_op = combine(op, ys, self.extra[e], self.width, self.rank)
-                z = z_op if z is None else torch.where(
-                    self._op_masks[layer][op].to(z_op.device), z_op, z
+                z = (
+                    z_op
+                    if z is None
+                    else torch.where(self._op_masks[layer][op].to(z_op.device), z_op, z)
                 )
             h = self._activate(layer, z)
             if drop is not None:

@@ -126,9 +126,7 @@ class SearchSpace:
     def random_arch(self, rng: np.random.Generator, layers: int) -> Arch:
         """A uniformly random architecture with `layers` fusion layers (per layer one draw per
         field, modality 1 first, then p, then o)."""
-        return tuple(
-            tuple(int(rng.integers(1, t + 1)) for t in self.bounds) for _ in range(layers)
-        )
+        return tuple(tuple(int(rng.integers(1, t + 1)) for t in self.bounds) for _ in range(layers))
 
     def check(self, arch: Arch) -> None:
         """Raise ValueError if `arch` is not in this space."""

@@ -16,7 +16,11 @@ from mfas_core.runtime import pick_device, set_seed, set_threads
 from mfas_core.search.batched import WeightBank
 from mfas_core.search.settings import SearchSettings, TrainSettings
 from mfas_core.search.space import (
-    Arch, SearchSpace, arch_to_text, check_fusion_ops, check_nonlinearities,
+    Arch,
+    SearchSpace,
+    arch_to_text,
+    check_fusion_ops,
+    check_nonlinearities,
 )  # fmt: skip
 from mfas_core.search.trainer import FusionData, TrainResult, load_fusion_data, train_candidates
 from mfas_core.search.trainer import write_back as bank_write_back
@@ -50,13 +54,17 @@ def step_seed(seed: int, step: int, stream: int = 0) -> int:
     return int(np.random.SeedSequence([seed, step, stream]).generate_state(1)[0])
 
 
-def space_of(data: FusionData, nonlinearities, max_layers: int, fusion_ops=("concat",)) -> SearchSpace:
+def space_of(
+    data: FusionData, nonlinearities, max_layers: int, fusion_ops=("concat",)
+) -> SearchSpace:
     return SearchSpace(
         tuple(len(s) for s in data.sizes), len(nonlinearities), max_layers, len(fusion_ops)
     )
 
 
-def check_search_args(level: int, k: int, pool: int, nonlinearities, fusion_ops=("concat",)) -> None:
+def check_search_args(
+    level: int, k: int, pool: int, nonlinearities, fusion_ops=("concat",)
+) -> None:
     """Bad search arguments -> ConfigError naming the key."""
     if level < 1:
         raise ConfigError(f"search.max_layers: level {level} is below 1")

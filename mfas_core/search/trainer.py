@@ -350,9 +350,12 @@ def _train_ops_together(archs, data: FusionData, progress, fusion_ops, rank, **k
                     reduction="sum",
                 ) / (bsz * data.n_classes)  # fmt: skip
             else:  # per-candidate mean cross-entropy, summed over candidates
-                loss = torch.nn.functional.cross_entropy(
-                    logits.reshape(k * bsz, -1), target.repeat(k), reduction="sum"
-                ) / bsz
+                loss = (
+                    torch.nn.functional.cross_entropy(
+                        logits.reshape(k * bsz, -1), target.repeat(k), reduction="sum"
+                    )
+                    / bsz
+                )
             for group in opt.param_groups:
                 group["lr"] = lrs[epoch * steps + s]
             opt.zero_grad(set_to_none=True)
@@ -381,7 +384,9 @@ _FORK_DATA: FusionData | None = None
 
 
 def plan_chunks(
-    archs: list[Arch], workers: int, n_modalities: int | None = None,
+    archs: list[Arch],
+    workers: int,
+    n_modalities: int | None = None,
     fusion_ops: list[str] | None = None,
 ) -> list[list[list[int]]]:
     """Which process trains which candidates: per process, a list of chunks of indices.
