@@ -217,3 +217,28 @@ def test_the_picture_of_an_extended_architecture_names_each_layers_operator():
     assert "r=2" in dot
     with pytest.raises(ValueError):
         architecture_dot("1-2-1_2-1-2", ["a", "b"], SIZES, 16, 10, ["relu"], fusion_ops=OPS)
+
+
+@pytest.mark.parametrize("protocol", ["paper", "depth_matched"])
+def test_random_search_draws_operators_in_both_protocols(protocol):
+    from mfas_core.search.random import draw_step, random_plan
+    from mfas_core.search.settings import RandomSearchSettings
+
+    s = RandomSearchSettings(max_layers=2, iterations=2, k=40, random_protocol=protocol)
+    space = SearchSpace((3, 2), 2, 2, ops=4)
+    level = random_plan(space, s)[-1][0]
+    archs = draw_step(space, s, level, set(), np.random.default_rng(0))
+    assert len(archs) == 40 and all(len(t) == 4 for a in archs for t in a)
+    assert {t[3] for a in archs for t in a} == {1, 2, 3, 4}
+
+
+def test_a_saved_final_model_with_operators_is_rebuilt_with_them():
+    from mfas_core.final.train import build_final_model
+    from mfas_core.models.mfas_net import OpLayer
+
+    build = {"kind": "mfas", "architecture": "1-2-1-3_3-1-2-4", "sizes": SIZES, "width": W,
+             "n_classes": C, "nonlinearities": NL, "dropout": 0.0, "fusion_ops": OPS,
+             "lowrank_rank": 2}  # fmt: skip
+    net = build_final_model(build)
+    assert [type(f) for f in net.fusions] == [OpLayer, OpLayer]
+    assert [f.op for f in net.fusions] == ["gated", "lowrank"] and net.fusions[1].rank == 2
