@@ -242,3 +242,13 @@ def test_a_saved_final_model_with_operators_is_rebuilt_with_them():
     net = build_final_model(build)
     assert [type(f) for f in net.fusions] == [OpLayer, OpLayer]
     assert [f.op for f in net.fusions] == ["gated", "lowrank"] and net.fusions[1].rank == 2
+
+
+def test_multilabel_candidates_with_operators_train_to_finite_scores(tmp_path):
+    multi = load_fusion_data(*write_digit_features(tmp_path, multi=True))
+    archs = [((1, 1, 1, 2),), ((2, 1, 2, 3),), ((1, 2, 1, 4),)]
+    res = train_candidates(archs, multi, epochs=1, width=8, dropout=0.5, lr=1e-2,
+                           weight_decay=1e-4, batch_size=32, nonlinearities=["relu", "sigmoid"],
+                           seed=0, fusion_ops=OPS, lowrank_rank=2)  # fmt: skip
+    assert all(0 <= s <= 1 for s in res.scores)
+    assert all(np.isfinite(m) for m in res.macro_f1)

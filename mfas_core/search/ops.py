@@ -131,7 +131,7 @@ class OpsFusion(nn.Module):
         self.cand_ops = [[self.fusion_ops[layer_op(a[li], n_mod) - 1] for a in self.archs]
                          for li in range(self.n_layers)]  # fmt: skip
         self.ops = [sorted(set(c), key=self.fusion_ops.index) for c in self.cand_ops]
-        self.weights, self.in_bias, self.extra = nn.ParameterList(), nn.ParameterList(), []
+        self.weights, self.in_bias = nn.ParameterList(), nn.ParameterList()
         # _slots[l][op]: per input (weight index, input-bias index or None), extra index
         self._slots: list[dict[str, tuple[list[tuple[int, int | None]], int]]] = []
         extras = []
