@@ -118,7 +118,8 @@ def three_modalities(data: FusionData) -> FusionData:
 
 def spaces_rows(data: FusionData, cfg: dict, k: int, device) -> list[tuple[str, int, float]]:
     """(space, candidates, seconds) of one training epoch of K random two-layer candidates:
-    the paper space, the extended space (random operators), and each new operator alone."""
+    the paper space, the extended space (random operators), and each new operator alone;
+    each timed after one untimed warm-up run of the same candidates."""
     kw = {**train_kwargs(cfg, epochs=1), "device": device, "lowrank_rank": cfg["lowrank_rank"]}
     taps = tuple(len(s) for s in data.sizes)
     n_mod = len(taps)
@@ -136,6 +137,7 @@ def spaces_rows(data: FusionData, cfg: dict, k: int, device) -> list[tuple[str, 
                 a = tuple((*t[: n_mod + 1], only) for t in a)
             archs.setdefault(a, None)
         ops = ["concat"] if space.ops == 1 else list(FUSION_OPS)
+        train_candidates(list(archs), data, seed=0, fusion_ops=ops, **kw)  # warm-up, untimed
         res = train_candidates(list(archs), data, seed=0, fusion_ops=ops, **kw)
         out.append((name, k, res.seconds))
     return out
