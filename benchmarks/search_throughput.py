@@ -10,6 +10,12 @@ Rates are for one training epoch over the training split per architecture. Optio
 (--full-search) also times the whole default search (levels 1..L) on the same features, with
 --workers processes as the workflow runs it.
 
+--spaces adds a second table: per-architecture speed of K random two-layer candidates of the
+paper space (fusion_ops [concat]) next to the extended space (concat, product, gated,
+lowrank: a random mix, then K of each operator alone), for the given two modalities and for
+three (the feature set with modality 2's taps again as modality 3). Without --data only that
+table is printed.
+
 Usage (real data, after the default workflow built the features):
   .venv/bin/python benchmarks/search_throughput.py \
       --features results/features/avmnist/audio.h5 results/features/avmnist/image.h5 \
@@ -32,8 +38,13 @@ from mfas_core.data.schema import read_attrs, read_split
 from mfas_core.search.batched import BatchedFusion, candidate_seed
 from mfas_core.search.settings import SearchSettings, level_params
 from mfas_core.search.smbo import run_search_level
-from mfas_core.search.space import SearchSpace
-from mfas_core.search.trainer import cosine_restart_lr, load_fusion_data, train_candidates
+from mfas_core.search.space import FUSION_OPS, SearchSpace
+from mfas_core.search.trainer import (
+    FusionData,
+    cosine_restart_lr,
+    load_fusion_data,
+    train_candidates,
+)
 from mfas_core.settings import schema_defaults
 from mfas_core.unimodal.backbones import build_backbone, load_backbone
 
@@ -97,6 +108,61 @@ def backbones_in_loop(
     return (time.perf_counter() - t0) / n_batches
 
 
+def three_modalities(data: FusionData) -> FusionData:
+    """`data` with modality 2's taps again as a third modality (same widths and samples)."""
+    return FusionData(
+        [*data.x, data.x[1]], data.labels, [*data.sizes, data.sizes[1]], data.task,
+        data.n_classes, data.dataset, data.paths, data.pos_weight,
+    )  # fmt: skip
+
+
+def spaces_rows(data: FusionData, cfg: dict, k: int, device) -> list[tuple[str, int, float]]:
+    """(space, candidates, seconds) of one training epoch of K random two-layer candidates:
+    the paper space, the extended space (random operators), and each new operator alone;
+    each timed after one untimed warm-up run of the same candidates."""
+    kw = {**train_kwargs(cfg, epochs=1), "device": device, "lowrank_rank": cfg["lowrank_rank"]}
+    taps = tuple(len(s) for s in data.sizes)
+    n_mod = len(taps)
+    out = []
+    paper = SearchSpace(taps, len(cfg["nonlinearities"]), 2)
+    ext = SearchSpace(taps, len(cfg["nonlinearities"]), 2, ops=len(FUSION_OPS))
+    runs = [("paper (concat)", paper, None), ("extended (random operators)", ext, None)]
+    runs += [(f"extended, {op} only", ext, o) for o, op in enumerate(FUSION_OPS[1:], 2)]
+    for name, space, only in runs:
+        rng = np.random.default_rng(0)
+        archs: dict = {}
+        while len(archs) < k:
+            a = space.random_arch(rng, 2)
+            if only is not None:
+                a = tuple((*t[: n_mod + 1], only) for t in a)
+            archs.setdefault(a, None)
+        ops = ["concat"] if space.ops == 1 else list(FUSION_OPS)
+        train_candidates(list(archs), data, seed=0, fusion_ops=ops, **kw)  # warm-up, untimed
+        res = train_candidates(list(archs), data, seed=0, fusion_ops=ops, **kw)
+        out.append((name, k, res.seconds))
+    return out
+
+
+def spaces_table(data: FusionData, cfg: dict, k: int, device) -> list[str]:
+    lines = [
+        f"Paper space and extended space (fusion_ops {list(FUSION_OPS)}, lowrank rank "
+        f"{cfg['lowrank_rank']}): K={k} random two-layer candidates each, one epoch of "
+        f"{data.n_train} samples, batch {cfg['batch_size']}, one process; N=3 repeats "
+        "modality 2's taps as modality 3.",
+        "",
+        "| modalities | space | architectures / s | s per architecture-epoch | vs paper space |",
+        "|---|---|---|---|---|",
+    ]
+    for n_mod, d in ((2, data), (3, three_modalities(data))):
+        rows = spaces_rows(d, cfg, k, device)
+        base = rows[0][2]
+        for name, n, sec in rows:
+            lines.append(
+                f"| {n_mod} | {name} | {n / sec:.3f} | {sec / n:.3f} | {sec / base:.2f}× time |"
+            )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> str:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -104,7 +170,10 @@ def main(argv: list[str] | None = None) -> str:
     ap.add_argument(
         "--features", nargs=2, required=True, help="modality-1 and modality-2 feature files"
     )
-    ap.add_argument("--data", required=True, help="dataset HDF5 with the raw inputs (for c)")
+    ap.add_argument(
+        "--data", default=None, help="dataset HDF5 with the raw inputs (for c; without it only "
+        "the --spaces table)",
+    )  # fmt: skip
     ap.add_argument(
         "--backbones", default=None, help="folder with <modality>.pt (else untrained nets)"
     )
@@ -115,6 +184,10 @@ def main(argv: list[str] | None = None) -> str:
     )
     ap.add_argument("--workers", type=int, default=2, help="processes for (a2) and the full search")
     ap.add_argument("--full-search", action="store_true", help="also time levels 1..L")
+    ap.add_argument(
+        "--spaces", action="store_true", help="also: paper vs extended space, N=2 vs N=3"
+    )
+    ap.add_argument("--spaces-k", type=int, default=None, help="K of --spaces (default search.k)")
     ap.add_argument(
         "--device", default="cpu", help="torch device, e.g. cuda (then (a2) is skipped: CPU only)"
     )
@@ -129,6 +202,12 @@ def main(argv: list[str] | None = None) -> str:
     archs = list(dict.fromkeys(space.random_arch(rng, 2) for _ in range(cfg["k"] * 2)))[: cfg["k"]]
     kw = {**train_kwargs(cfg, epochs=1), "device": dev}
     steps = data.n_train // cfg["batch_size"]
+    if args.data is None:
+        if not args.spaces:
+            ap.error("--data is required unless --spaces")
+        text = "\n".join(spaces_table(data, cfg, args.spaces_k or cfg["k"], dev))
+        print(text)
+        return text
 
     res = train_candidates(archs, data, seed=0, **kw)
     rate_a = len(archs) / res.seconds
@@ -183,6 +262,8 @@ def main(argv: list[str] | None = None) -> str:
             f"K={cfg['k']}, E_train={cfg['epochs']}; {n} architectures; {args.workers} "
             f"processes): {total:.1f} s wall.",
         ]
+    if args.spaces:
+        lines += ["", *spaces_table(data, cfg, args.spaces_k or cfg["k"], dev)]
     text = "\n".join(lines)
     print(text)
     return text

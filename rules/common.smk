@@ -120,12 +120,25 @@ def backbone_training_settings():
     return training_params(config["backbone_training"])
 
 
+def search_config(dataset):
+    """`search:` as a dataset's search reads it: its entry's search_fusion_ops, if any, in
+    place of search.fusion_ops (two spaces side by side, docs/mfas.md)."""
+    ops = DATASETS[dataset].get("search_fusion_ops", SEARCH_CFG["fusion_ops"])
+    return {**SEARCH_CFG, "fusion_ops": list(ops)}
+
+
+def fusion_params(dataset):
+    """The fusion operators a dataset's architectures are read and built with."""
+    cfg = search_config(dataset)
+    return {"fusion_ops": cfg["fusion_ops"], "lowrank_rank": cfg["lowrank_rank"]}
+
+
 def search_level_settings(wildcards):
-    return level_params(SEARCH_CFG, DEVICE, int(wildcards.seed))
+    return level_params(search_config(wildcards.dataset), DEVICE, int(wildcards.seed))
 
 
 def search_random_settings(wildcards):
-    return random_params(SEARCH_CFG, DEVICE, int(wildcards.seed))
+    return random_params(search_config(wildcards.dataset), DEVICE, int(wildcards.seed))
 
 
 def search_table_settings():

@@ -28,6 +28,7 @@ rule train_final:
         search_seed=lambda wc: int(wc.search_seed),
         seeds=FINAL["seeds"],
         nonlinearities=SEARCH_CFG["nonlinearities"],
+        fusion=lambda wc: fusion_params(wc.dataset),
         settings=final_train_settings(),
         modalities=lambda wc: list(modalities(wc.dataset)),
         backbone_specs=lambda wc: dataset_spec(wc.dataset)["backbones"],
@@ -169,5 +170,6 @@ rule plot_top1_architecture:
         dataset="{dataset}",
         width=FINAL["width"],
         nonlinearities=SEARCH_CFG["nonlinearities"],
+        fusion=lambda wc: fusion_params(wc.dataset),
     script:
         "../workflow_scripts/plot_top1_architecture.py"

@@ -131,5 +131,6 @@ rule plot_architectures:
         seed=lambda wc: int(wc.seed),
         width=SEARCH_CFG["width"],
         nonlinearities=SEARCH_CFG["nonlinearities"],
+        fusion=lambda wc: fusion_params(wc.dataset),
     script:
         "../workflow_scripts/plot_architectures.py"

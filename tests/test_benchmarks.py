@@ -236,6 +236,22 @@ def test_search_throughput_prints_rates_and_the_full_search_time(features, avmni
     assert re.search(rf"Whole default search \(L=2.*: {NUMBER} s wall", text)
 
 
+def test_search_throughput_reports_the_extended_space_beside_the_paper_space_for_two_and_three_modalities(
+    features, monkeypatch
+):
+    small_search(monkeypatch, search_throughput)
+    text = search_throughput.main(["--features", *features, "--spaces", "--spaces-k", "2"])
+    rows = table_rows(text)
+    assert [(r[0], r[1]) for r in rows] == [
+        (n, space) for n in ("2", "3") for space in (
+            "paper (concat)", "extended (random operators)", "extended, product only",
+            "extended, gated only", "extended, lowrank only",
+        )
+    ]  # fmt: skip
+    assert all(is_number(r[2]) and float(r[2]) > 0 for r in rows)
+    assert [r[4] for r in rows if r[1] == "paper (concat)"] == ["1.00× time"] * 2
+
+
 @pytest.fixture(scope="module")
 def variants_out(features, tmp_path_factory):
     """search_variants.py over two seeds (default and one variant), its printed table."""

@@ -21,7 +21,9 @@ def load(name: str) -> dict:
     return cfg
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "paper.yaml", "three_views.yaml"])
+@pytest.mark.parametrize(
+    "name", ["config.yaml", "smoke.yaml", "paper.yaml", "three_views.yaml", "search_ops.yaml"]
+)
 def test_shipped_configs_validate_and_pass_cross_checks(name):
     cfg = load(name)
     check_config(cfg, dataset_instances(cfg))
@@ -132,3 +134,11 @@ def test_search_k_is_checked_against_the_three_modal_pool_of_one_layer_architect
         check_config(cfg, dataset_instances(cfg))
     cfg["search"]["k"] = pool
     check_config(cfg, dataset_instances(cfg))
+
+
+def test_search_ops_preset_searches_each_dataset_in_the_paper_and_the_extended_space():
+    inst = dataset_instances(load("search_ops.yaml"))
+    assert "search_fusion_ops" not in inst["avmnist"] and "search_fusion_ops" not in inst["mfeat"]
+    for name in ("avmnist_ops", "mfeat_ops"):
+        assert inst[name]["search_fusion_ops"] == ["concat", "product", "gated", "lowrank"]
+        assert inst[name]["kind"] == inst[name.removesuffix("_ops")]["kind"]

@@ -97,7 +97,7 @@ PARAMS = dict(
     batch_size=64, nonlinearities=["relu", "sigmoid"], weight_sharing=True, t_max=10.0,
     t_min=0.2, sigma=4.0, surrogate_epochs=10, surrogate_lr=1e-3, surrogate_hidden=16,
     surrogate_encoding="reference", device="cpu", workers=1, extend="sampled",
-    surrogate_memory="all",
+    surrogate_memory="all", fusion_ops=["concat"], lowrank_rank=4,
 )  # fmt: skip
 
 

@@ -72,12 +72,14 @@ def _test_scores(task: str, y: np.ndarray, logits: np.ndarray) -> dict:
 def build_final_model(build: dict) -> torch.nn.Module:
     """A final model from the description save_final_model stores beside its weights:
     {"kind": "mfas", "architecture", "sizes", "width", "n_classes", "nonlinearities",
-    "dropout"} or {"kind": "baseline", "name", "sizes", "n_classes", "width", "dropout",
+    "dropout"[, "fusion_ops", "lowrank_rank"]} or {"kind": "baseline", "name", "sizes", "n_classes", "width", "dropout",
     "rank"}; `sizes` lists each modality's tap widths."""
     if build["kind"] == "mfas":
+        ops = build.get("fusion_ops", ["concat"])
         return MFASNet(
-            text_to_arch(build["architecture"], len(build["sizes"])), build["sizes"], build["width"],
-            build["n_classes"], build["nonlinearities"], build["dropout"],
+            text_to_arch(build["architecture"], len(build["sizes"]), len(ops)), build["sizes"],
+            build["width"], build["n_classes"], build["nonlinearities"], build["dropout"],
+            ops, build.get("lowrank_rank", 4),
         )  # fmt: skip
     return build_baseline(
         build["name"], build["sizes"], build["n_classes"], width=build["width"],
@@ -157,6 +159,7 @@ def run_final_train(
     seed: int,
     nonlinearities: list[str],
     settings: dict,
+    fusion: dict | None = None,
     device: str = "cpu",
     threads: int | None = None,
     data: str | None = None,
@@ -166,7 +169,9 @@ def run_final_train(
     model_out: str | None = None,
 ) -> dict:
     """Train architecture `rank` of a search's topk.tsv to the end; write metrics.json (and
-    the phase-1 fusion net's weights to `model_out`)."""
+    the phase-1 fusion net's weights to `model_out`). fusion: {"fusion_ops", "lowrank_rank"}
+    of the search (default the paper's concat)."""
+    fusion = dict(fusion or {"fusion_ops": ["concat"], "lowrank_rank": 4})
     cfg = FinalSettings.from_params(**settings)
     set_threads(threads)
     dev = pick_device(device)
@@ -176,11 +181,11 @@ def run_final_train(
     s = run_seed(seed, search_seed, rank)
     set_seed(s)
     try:
-        arch = text_to_arch(row["architecture"], len(taps.sizes))
+        arch = text_to_arch(row["architecture"], len(taps.sizes), len(fusion["fusion_ops"]))
     except ValueError as exc:
         raise InputError(topk, "architecture", str(exc)) from None
     net = MFASNet(
-        arch, taps.sizes, cfg.width, taps.n_classes, nonlinearities, cfg.dropout
+        arch, taps.sizes, cfg.width, taps.n_classes, nonlinearities, cfg.dropout, **fusion
     )  # fmt: skip
     res1 = train_on_taps(net, taps, cfg.phase1(s), dev)
     test = _test_scores(taps.task, taps.y["test"], predict(net, taps.inputs("test"), dev))
@@ -211,6 +216,8 @@ def run_final_train(
                  "sizes": [list(v) for v in taps.sizes], "width": cfg.width,
                  "n_classes": taps.n_classes, "nonlinearities": list(nonlinearities),
                  "dropout": cfg.dropout}  # fmt: skip
+        if len(fusion["fusion_ops"]) > 1:
+            build.update(fusion)
         save_final_model(model_out, net, build, phase1_state)
     metrics = {
         "dataset": dataset, "method": "mfas", "rank": rank, "search_seed": search_seed,

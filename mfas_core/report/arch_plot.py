@@ -23,7 +23,7 @@ import pandas as pd
 from mfas_core.atomic import atomic_files, read_metrics
 from mfas_core.errors import InputError
 from mfas_core.final.select import choose_top1
-from mfas_core.search.space import Arch, arch_to_text, text_to_arch
+from mfas_core.search.space import Arch, arch_to_text, layer_op, text_to_arch
 from mfas_core.unimodal.features import FeatureStore
 
 # One picture per top-k architecture of a search; the search table links to these paths.
@@ -52,8 +52,13 @@ def architecture_dot(
     n_classes: int,
     nonlinearities: Sequence[str],
     title: str = "",
+    fusion_ops: Sequence[str] = ("concat",),
+    lowrank_rank: int = 4,
 ) -> str:
     """DOT text of one architecture.
+
+    fusion_ops: the search's operators; with more than one, a layer is (t_1, …, t_N, p, o)
+    and its node names operator o.
 
     arch: layers (t_1, …, t_N, p), 1-based, or their text form '5-3-1_4-1-2'; modalities:
     the N names, modality 1 first; tap_sizes: the N lists of tap widths (feature files'
@@ -65,17 +70,24 @@ def architecture_dot(
     n_mod = len(modalities)
     if n_mod < 2 or len(tap_sizes) != n_mod:
         raise ValueError("architecture_dot: needs 2 or more modalities and one tap-size list each")
-    arch = text_to_arch(arch, n_mod) if isinstance(arch, str) else tuple(tuple(t) for t in arch)
-    bounds = [len(s) for s in tap_sizes] + [len(nonlinearities)]
+    ops = list(fusion_ops)
+    n_fields = n_mod + 1 + (len(ops) > 1)
+    if isinstance(arch, str):
+        arch = text_to_arch(arch, n_mod, len(ops))
+    else:
+        arch = tuple(tuple(t) for t in arch)
+    bounds = (
+        [len(s) for s in tap_sizes] + [len(nonlinearities)] + ([len(ops)] if len(ops) > 1 else [])
+    )
     names = ["M", "N"] if n_mod == 2 else [f"M{i}" for i in range(1, n_mod + 1)]
     for li, layer in enumerate(arch, 1):
-        if len(layer) != n_mod + 1 or not all(
+        if len(layer) != n_fields or not all(
             1 <= v <= b for v, b in zip(layer, bounds, strict=True)
         ):
             limits = ", ".join(f"{m}={b}" for m, b in zip(names, bounds, strict=False))
             raise ValueError(
                 f"{arch_to_text(arch)}: layer {li} ({', '.join(map(str, layer))}) is outside "
-                f"{limits}, P={len(nonlinearities)}"
+                f"{limits}, P={len(nonlinearities)}" + (f", O={len(ops)}" if len(ops) > 1 else "")
             )
     used = [{t[i] for t in arch} for i in range(n_mod)]
     lines = [
@@ -102,13 +114,22 @@ def architecture_dot(
             )
         lines.append("  }")
     for li, layer in enumerate(arch, 1):
-        taps, p = layer[:-1], layer[-1]
+        taps, p = layer[:n_mod], layer[n_mod]
+        op = ops[layer_op(layer, n_mod) - 1]
         dims = [sizes[t - 1] for sizes, t in zip(tap_sizes, taps, strict=True)]
         parts = [str(d) for d in dims] + ([str(width)] if li > 1 else [])
-        label = (
-            f"fusion layer {li}\n[{' ; '.join(parts)}] = {sum(dims) + (width if li > 1 else 0)}"
-            f" → linear {width}\n{nonlinearities[p - 1]}"
-        )
+        if op == "concat":
+            label = (
+                f"fusion layer {li}\n[{' ; '.join(parts)}] = {sum(dims) + (width if li > 1 else 0)}"
+                f" → linear {width}\n{nonlinearities[p - 1]}"
+            )
+        else:
+            what = {"product": "⊙ of projections", "gated": "gated sum of projections",
+                    "lowrank": f"low-rank (r={lowrank_rank}) tensor product"}[op]  # fmt: skip
+            label = (
+                f"fusion layer {li}: {op}\n{' , '.join(parts)} → {what} {width}"
+                f"\n{nonlinearities[p - 1]}"
+            )
         lines.append(f"  fusion{li} [label={_q(label)}, fillcolor=lightyellow];")
         for i, (t, d) in enumerate(zip(taps, dims, strict=True), 1):
             lines.append(f"  {tap_node(i, t)} -> fusion{li} [label={_q(f'tap {t} ({d})')}];")
@@ -169,6 +190,7 @@ def plot_architectures(
     seed: int,
     width: int,
     nonlinearities: Sequence[str],
+    fusion: dict | None = None,
 ) -> list[str]:
     """One picture per rank 1..len(out_svgs) of a search's topk.tsv (out_svgs in rank order);
     returns the architectures drawn."""
@@ -185,7 +207,9 @@ def plot_architectures(
         arch, val = str(row["architecture"].iloc[0]), float(row["val_score"].iloc[0])
         title = f"{dataset}, search seed {seed}, rank {rank}: {arch} (search val {val:.4f})"
         try:
-            dot = architecture_dot(arch, modalities, sizes, width, n_classes, nonlinearities, title)
+            dot = architecture_dot(
+                arch, modalities, sizes, width, n_classes, nonlinearities, title, **(fusion or {})
+            )
         except ValueError as exc:
             raise InputError(topk_tsv, f"rank {rank}/architecture", str(exc)) from None
         pictures.append((dot, str(out)))
@@ -221,6 +245,7 @@ def plot_top1_architecture(
     dataset: str,
     width: int,
     nonlinearities: Sequence[str],
+    fusion: dict | None = None,
 ) -> dict:
     """The picture of a dataset's MFAS top 1 (final-training width); returns the choice."""
     top = dataset_top1(read_metrics(metrics_paths), dataset)
@@ -230,7 +255,14 @@ def plot_top1_architecture(
         f"{top['architecture']} (final val {top['val']:.4f})"
     )
     dot = architecture_dot(
-        top["architecture"], modalities, sizes, width, n_classes, nonlinearities, title
+        top["architecture"],
+        modalities,
+        sizes,
+        width,
+        n_classes,
+        nonlinearities,
+        title,
+        **(fusion or {}),
     )
     write_svgs([(dot, str(out_svg))])
     return top

@@ -43,7 +43,7 @@ def candidate_seed(seed: int, arch: Arch) -> int:
 def layer_in_size(arch: Arch, layer: int, sizes: list[list[int]], width: int) -> int:
     """Input width of fusion layer `layer` (0-based): the chosen taps' widths, one per modality
     (`sizes[i]` = tap widths of modality i), plus `width` after the first layer."""
-    taps = arch[layer][:-1]
+    taps = arch[layer][: len(sizes)]
     return sum(s[t - 1] for s, t in zip(sizes, taps, strict=True)) + (width if layer > 0 else 0)
 
 
@@ -56,30 +56,35 @@ class WeightBank:
     shared, never the classifier.
     """
 
-    def __init__(self, entries: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None):
-        self.entries: dict[str, tuple[torch.Tensor, torch.Tensor]] = dict(entries or {})
+    def __init__(self, entries: dict[str, tuple[torch.Tensor, ...]] | None = None):
+        # concat layers: (W, b); the other fusion operators: their canonical tensors
+        # (mfas_core.search.ops), under keys that name the operator
+        self.entries: dict[str, tuple[torch.Tensor, ...]] = dict(entries or {})
 
     @staticmethod
     def key(layer: int, in_size: int, out_size: int, nonlinearity: str) -> str:
         return f"layer{layer + 1}_in{in_size}_out{out_size}_{nonlinearity}"
 
-    def get(self, key: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+    def get(self, key: str) -> tuple[torch.Tensor, ...] | None:
         return self.entries.get(key)
 
-    def put(self, key: str, weight: torch.Tensor, bias: torch.Tensor) -> None:
-        self.entries[key] = (weight.detach().cpu().clone(), bias.detach().cpu().clone())
+    def put(self, key: str, *tensors: torch.Tensor) -> None:
+        self.entries[key] = tuple(t.detach().cpu().clone() for t in tensors)
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def save(self, path: str | Path) -> None:
-        """Save a plain dict {key: {"weight", "bias"}} (callers write via atomic_path)."""
-        save_torch({k: {"weight": w, "bias": b} for k, (w, b) in self.entries.items()}, path)
+        """Save a plain dict {key: {"weight", "bias"}} ({key: {"tensors": [...]}} for an entry
+        of another length; callers write via atomic_path)."""
+        save_torch({k: {"weight": t[0], "bias": t[1]} if len(t) == 2 else {"tensors": list(t)}
+                    for k, t in self.entries.items()}, path)  # fmt: skip
 
     @classmethod
     def load(cls, path: str | Path) -> WeightBank:
         raw = torch.load(path, map_location="cpu", weights_only=True)
-        return cls({k: (v["weight"], v["bias"]) for k, v in raw.items()})
+        return cls({k: tuple(v["tensors"]) if "tensors" in v else (v["weight"], v["bias"])
+                    for k, v in raw.items()})  # fmt: skip
 
 
 class BatchedFusion(nn.Module):
@@ -108,7 +113,9 @@ class BatchedFusion(nn.Module):
         self.archs = [tuple(a) for a in archs]
         self.sizes = [list(s) for s in sizes]
         n_mod = len(self.sizes)
-        if any(len(t) != n_mod + 1 for a in self.archs for t in a):
+        # a layer's fields: N taps, p, and (when several fusion operators are configured) o,
+        # which must be concat here (the other operators train on ops.OpsFusion)
+        if any(len(t) not in (n_mod + 1, n_mod + 2) for a in self.archs for t in a):
             raise ValueError(
                 f"BatchedFusion: every layer needs {n_mod + 1} fields for {n_mod} modalities"
             )
@@ -132,7 +139,7 @@ class BatchedFusion(nn.Module):
         # Per layer: [(activation name, bool mask [K,1,1] or None if every candidate uses it)].
         self._acts: list[list[tuple[str, torch.Tensor | None]]] = []
         for li in range(n_layers):
-            used = [a[li][-1] - 1 for a in archs]
+            used = [a[li][n_mod] - 1 for a in archs]
             names = sorted(set(used))
             if len(names) == 1:
                 self._acts.append([(self.nonlinearities[names[0]], None)])
@@ -149,7 +156,8 @@ class BatchedFusion(nn.Module):
     def bank_key(self, k: int, layer: int) -> str:
         a = self.archs[k]
         in_size = layer_in_size(a, layer, self.sizes, self.width)
-        return WeightBank.key(layer, in_size, self.width, self.nonlinearities[a[layer][-1] - 1])
+        p = a[layer][len(self.sizes)]
+        return WeightBank.key(layer, in_size, self.width, self.nonlinearities[p - 1])
 
     def init_candidates(self, generators: list[torch.Generator], bank: WeightBank | None) -> None:
         """Per-candidate init from its own generator (PyTorch Linear's U(±1/sqrt(fan_in)));
@@ -174,7 +182,8 @@ class BatchedFusion(nn.Module):
         weight = weight.to(self.b.device, self.b.dtype)
         start = 0
         with torch.no_grad():
-            for w, s, t in zip(self.wt, self.sizes, self.archs[k][layer][:-1], strict=True):
+            taps = self.archs[k][layer][: len(self.sizes)]
+            for w, s, t in zip(self.wt, self.sizes, taps, strict=True):
                 d = s[t - 1]
                 w[layer, k].zero_()
                 w[layer, k, :d] = weight[start : start + d]
@@ -185,7 +194,7 @@ class BatchedFusion(nn.Module):
 
     def get_layer(self, k: int, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Fusion layer `layer` of candidate k as a full [in, width] matrix and bias."""
-        taps = self.archs[k][layer][:-1]
+        taps = self.archs[k][layer][: len(self.sizes)]
         parts = [w[layer, k, : s[t - 1]] for w, s, t in zip(self.wt, self.sizes, taps, strict=True)]
         if layer > 0:
             parts.append(self.wh[layer - 1, k])

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mfas_core.config import ConfigError
+from mfas_core.search.space import check_fusion_ops
 from mfas_core.settings import build, field_names, pick
 
 EXTENDS = ("sampled", "topk")
@@ -35,17 +36,27 @@ class TrainSettings:
     # split, which changes float rounding, so it is a config value (never the rule's threads).
     workers: int = 2
     device: str = "auto"
+    # The operators a fusion layer may use (mfas_core.search.ops); [concat] = the paper.
+    fusion_ops: tuple[str, ...] = ("concat",)
+    lowrank_rank: int = 4
 
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise ConfigError(f"search.workers: {self.workers} must be >= 1")
+        if self.lowrank_rank < 1:
+            raise ConfigError(f"search.lowrank_rank: {self.lowrank_rank} must be >= 1")
+        try:
+            check_fusion_ops(list(self.fusion_ops))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
 
     def kwargs(self) -> dict:
         """Keyword arguments of trainer.train_candidates (besides archs, data, seed, bank)."""
         return dict(
             epochs=self.epochs, width=self.width, dropout=self.dropout, lr=self.lr,
             weight_decay=self.weight_decay, batch_size=self.batch_size,
-            nonlinearities=list(self.nonlinearities),
+            nonlinearities=list(self.nonlinearities), fusion_ops=list(self.fusion_ops),
+            lowrank_rank=self.lowrank_rank,
         )  # fmt: skip
 
 

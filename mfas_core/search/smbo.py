@@ -55,7 +55,7 @@ def run_search_level(
     if level > 1 and prev_dir is None:
         raise ValueError(f"level {level} needs the directory of level {level - 1}")
     trainer = StepTrainer.open(features, s, level, threads)
-    sizes = (*trainer.space.taps, trainer.space.p)
+    sizes = trainer.space.bounds
     rows: list[dict] = []
     if level == 1:
         history: list[dict] = []
@@ -130,4 +130,4 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 def level_pool(space: SearchSpace, parents: list[Arch], level: int) -> list[Arch]:
     """S'_l: `parents` extended by one layer over every triple, in a space of `level` layers."""
-    return SearchSpace(space.taps, space.p, level).extend(parents)
+    return SearchSpace(space.taps, space.p, level, space.ops).extend(parents)

@@ -15,7 +15,13 @@ from mfas_core.config import ConfigError
 from mfas_core.runtime import pick_device, set_seed, set_threads
 from mfas_core.search.batched import WeightBank
 from mfas_core.search.settings import SearchSettings, TrainSettings
-from mfas_core.search.space import Arch, SearchSpace, arch_to_text, check_nonlinearities
+from mfas_core.search.space import (
+    Arch,
+    SearchSpace,
+    arch_to_text,
+    check_fusion_ops,
+    check_nonlinearities,
+)  # fmt: skip
 from mfas_core.search.trainer import FusionData, TrainResult, load_fusion_data, train_candidates
 from mfas_core.search.trainer import write_back as bank_write_back
 
@@ -48,11 +54,17 @@ def step_seed(seed: int, step: int, stream: int = 0) -> int:
     return int(np.random.SeedSequence([seed, step, stream]).generate_state(1)[0])
 
 
-def space_of(data: FusionData, nonlinearities, max_layers: int) -> SearchSpace:
-    return SearchSpace(tuple(len(s) for s in data.sizes), len(nonlinearities), max_layers)
+def space_of(
+    data: FusionData, nonlinearities, max_layers: int, fusion_ops=("concat",)
+) -> SearchSpace:
+    return SearchSpace(
+        tuple(len(s) for s in data.sizes), len(nonlinearities), max_layers, len(fusion_ops)
+    )
 
 
-def check_search_args(level: int, k: int, pool: int, nonlinearities) -> None:
+def check_search_args(
+    level: int, k: int, pool: int, nonlinearities, fusion_ops=("concat",)
+) -> None:
     """Bad search arguments -> ConfigError naming the key."""
     if level < 1:
         raise ConfigError(f"search.max_layers: level {level} is below 1")
@@ -60,6 +72,7 @@ def check_search_args(level: int, k: int, pool: int, nonlinearities) -> None:
         raise ConfigError(f"search.k: {k} must be in 1..{pool} (the one-layer architectures)")
     try:
         check_nonlinearities(list(nonlinearities))
+        check_fusion_ops(list(fusion_ops))
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 
@@ -89,8 +102,9 @@ class StepTrainer:
         set_threads(train_threads(dev, threads))
         set_seed(settings.seed)
         data = load_fusion_data(*features).to(dev)
-        space = space_of(data, settings.train.nonlinearities, max(max_layers, 1))
-        check_search_args(max_layers, settings.k, space.n_triples, settings.train.nonlinearities)
+        t = settings.train
+        space = space_of(data, t.nonlinearities, max(max_layers, 1), t.fusion_ops)
+        check_search_args(max_layers, settings.k, space.n_triples, t.nonlinearities, t.fusion_ops)
         return cls(data, space, dev, settings.train, bank if bank is not None else WeightBank())
 
     def progress(self, n_steps: int, desc: str) -> tqdm:

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from mfas_core.search.batched import BatchedFusion, FastStep, WeightBank, candidate_seed
+from mfas_core.search.ops import OpsFusion, all_concat
 from mfas_core.search.space import Arch
 from mfas_core.unimodal.features import read_feature_set
 
@@ -228,7 +229,12 @@ class FlatAdam:
 
 
 def _train_together(archs: list[Arch], data: FusionData, progress=None, **kw) -> TrainResult:
-    """train_candidates in this process, all K as one BatchedFusion; kw are its settings."""
+    """train_candidates in this process, all K as one BatchedFusion (OpsFusion when a layer
+    uses another operator than concat); kw are its settings."""
+    fusion_ops = list(kw.pop("fusion_ops", None) or ["concat"])
+    rank = kw.pop("lowrank_rank", 4)
+    if not all(all_concat(a, len(data.sizes), fusion_ops) for a in archs):
+        return _train_ops_together(archs, data, progress, fusion_ops, rank, **kw)
     epochs, width, dropout, lr = kw["epochs"], kw["width"], kw["dropout"], kw["lr"]
     weight_decay, batch_size, seed = kw["weight_decay"], kw["batch_size"], kw["seed"]
     nonlinearities, bank, device = kw["nonlinearities"], kw["bank"], kw["device"]
@@ -305,23 +311,101 @@ def _train_together(archs: list[Arch], data: FusionData, progress=None, **kw) ->
     )
 
 
+def _train_ops_together(archs, data: FusionData, progress, fusion_ops, rank, **kw) -> TrainResult:
+    """As _train_together for candidates with other operators than concat:
+    one OpsFusion, autograd backward, torch's fused Adam; the same per-candidate init generators,
+    dropout masks, batch order and learning-rate schedule."""
+    epochs, width, dropout, lr = kw["epochs"], kw["width"], kw["dropout"], kw["lr"]
+    weight_decay, batch_size, seed = kw["weight_decay"], kw["batch_size"], kw["seed"]
+    nonlinearities, bank, device = kw["nonlinearities"], kw["bank"], torch.device(kw["device"])
+    t0 = time.perf_counter()
+    gens = [torch.Generator().manual_seed(candidate_seed(seed, a)) for a in archs]
+    model = OpsFusion(archs, data.sizes, width, data.n_classes, nonlinearities, fusion_ops,
+                      rank, dropout)  # fmt: skip
+    model.init_candidates(gens, bank)
+    model.to(device)
+    # fused: one kernel for every parameter tensor (half of a step's time at these sizes)
+    fused = device.type in ("cpu", "cuda")
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, fused=fused)
+    n, bsz = data.n_train, min(batch_size, data.n_train)
+    steps = n // bsz
+    lrs = cosine_restart_lr(steps, epochs, lr).tolist()
+    data_gen = torch.Generator().manual_seed(seed)
+    y = data.labels["train"]
+    k = len(archs)
+    best = torch.full((k,), -1.0)
+    best_macro = torch.full((k,), float("nan"))
+    multi = data.task == "multi"
+    for epoch in range(epochs):
+        perm = torch.randperm(n, generator=data_gen)[: steps * bsz].to(device)
+        if dropout > 0:
+            keep, scale = _dropout_keep(gens, model.n_layers, steps, bsz, width, dropout)
+        for s in range(steps):
+            idx = perm[s * bsz : (s + 1) * bsz]
+            xs = [x["train"].index_select(1, idx) for x in data.x]
+            drop = keep[s].to(device) * scale if dropout > 0 else None
+            logits = model(xs, drop)  # [K, B, C]
+            target = y.index_select(0, idx)
+            if multi:  # per-candidate mean weighted BCE, summed over candidates
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits, target.expand(k, *target.shape), pos_weight=data.pos_weight,
+                    reduction="sum",
+                ) / (bsz * data.n_classes)  # fmt: skip
+            else:  # per-candidate mean cross-entropy, summed over candidates
+                loss = (
+                    torch.nn.functional.cross_entropy(
+                        logits.reshape(k * bsz, -1), target.repeat(k), reduction="sum"
+                    )
+                    / bsz
+                )
+            for group in opt.param_groups:
+                group["lr"] = lrs[epoch * steps + s]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if progress is not None and s % 200 == 199:
+                progress.update(200)
+        if progress is not None:
+            progress.update(steps % 200)
+        score, macro = evaluate(model, data)
+        score, macro = score.cpu(), macro.cpu()
+        better = score > best
+        best = torch.where(better, score, best)
+        best_macro = torch.where(better, macro, best_macro)
+    return TrainResult(
+        scores=best.tolist(),
+        macro_f1=best_macro.tolist(),
+        seconds=time.perf_counter() - t0,
+        layers=[[model.get_layer(i, li) for li in range(model.n_layers)] for i in range(k)],
+        bank_keys=[[model.bank_key(i, li) for li in range(model.n_layers)] for i in range(k)],
+    )
+
+
 # Set just before a fork so forked workers see the features without pickling them.
 _FORK_DATA: FusionData | None = None
 
 
-def plan_chunks(archs: list[Arch], workers: int) -> list[list[list[int]]]:
+def plan_chunks(
+    archs: list[Arch],
+    workers: int,
+    n_modalities: int | None = None,
+    fusion_ops: list[str] | None = None,
+) -> list[list[list[int]]]:
     """Which process trains which candidates: per process, a list of chunks of indices.
 
-    Candidates are grouped by depth (a `BatchedFusion` holds one depth). With at least as many
+    Candidates are grouped by depth (a `BatchedFusion` holds one depth) and, given
+    `n_modalities` and several `fusion_ops`, into all-concat candidates (the hand-written
+    BatchedFusion) and the others (one OpsFusion); with one operator this is by depth. With at least as many
     depth groups as workers, whole groups go to processes, deepest first, each to the process
     with the least work so far (cost ~ depth + 1 per group). Otherwise the groups are split
     into contiguous chunks until there are `workers` of them. The plan depends only on the
     architectures' order and `workers`, so the same config always trains the same chunks
     and gives bit-identical numbers.
     """
-    groups: dict[int, list[int]] = {}
+    groups: dict[tuple, list[int]] = {}
     for i, a in enumerate(archs):
-        groups.setdefault(len(a), []).append(i)
+        ops = () if n_modalities is None else (all_concat(a, n_modalities, fusion_ops),)
+        groups.setdefault((len(a), ops), []).append(i)
     chunks = [groups[d] for d in sorted(groups, reverse=True)]
     workers = max(1, min(workers, len(archs)))
     if len(chunks) < workers:
@@ -346,7 +430,7 @@ def plan_chunks(archs: list[Arch], workers: int) -> list[list[list[int]]]:
 
 
 def _train_chunks(archs: list[Arch], chunks: list[list[int]], data, progress, kwargs) -> dict:
-    """Train each chunk (one depth) as one BatchedFusion, one after another."""
+    """Train each chunk (one depth, one operator per layer) as one net, one after another."""
     out = {}
     for c in chunks:
         res = _train_together([archs[i] for i in c], data, progress=progress, **kwargs)
@@ -360,7 +444,7 @@ def _train_chunk_worker(archs: list[Arch], chunks: list[list[int]], kwargs: dict
     torch.set_num_threads(1)
     out = _train_chunks(archs, chunks, _FORK_DATA, None, kwargs)
     return {
-        i: (s, m, [(w.numpy(), b.numpy()) for w, b in layers], keys)
+        i: (s, m, [tuple(t.numpy() for t in layer) for layer in layers], keys)
         for i, (s, m, layers, keys) in out.items()
     }
 
@@ -381,6 +465,8 @@ def train_candidates(
     device: torch.device | str = "cpu",
     progress=None,
     workers: int = 1,
+    fusion_ops: list[str] | tuple[str, ...] = ("concat",),
+    lowrank_rank: int = 4,
 ) -> TrainResult:
     """Train K architectures together for `epochs` epochs; score each on val.
 
@@ -388,7 +474,9 @@ def train_candidates(
     start from `bank` where their key is present; the bank itself is not modified here
     (the caller decides what to write back). The last incomplete batch of an epoch is dropped.
     `data` must already be on `device`. `progress`: optional tqdm-like object with .update(n).
-    Candidates of different depths train as one batched net per depth (`plan_chunks`).
+    Candidates of different depths train as one batched net per depth (`plan_chunks`), and
+    with several `fusion_ops` per depth and per-layer operators: all-concat groups on the
+    hand-written BatchedFusion path, the others as one OpsFusion each (autograd).
 
     workers > 1 (CPU only, where fork exists): the candidates are split by `plan_chunks`,
     trained at the same time by this process and forked workers. A candidate's numbers do not
@@ -401,12 +489,13 @@ def train_candidates(
     kwargs = dict(
         epochs=epochs, width=width, dropout=dropout, lr=lr, weight_decay=weight_decay,
         batch_size=batch_size, nonlinearities=nonlinearities, seed=seed, bank=bank,
-        device=device,
+        device=device, fusion_ops=list(fusion_ops), lowrank_rank=lowrank_rank,
     )  # fmt: skip
     t0 = time.perf_counter()
     if torch.device(device).type != "cpu" or "fork" not in multiprocessing.get_all_start_methods():
         workers = 1
-    plan = plan_chunks(archs, workers)
+    several = len(fusion_ops) > 1
+    plan = plan_chunks(archs, workers, len(data.sizes) if several else None, list(fusion_ops))
     if len(plan) == 1 and len(plan[0]) == 1:
         return _train_together(archs, data, progress=progress, **kwargs)
     if len(plan) == 1:
@@ -422,7 +511,7 @@ def train_candidates(
                 got = _train_chunks(archs, plan[0], data, progress, kwargs)
                 for job in pending:
                     for i, (s, m, layers, keys) in job.get().items():
-                        layers = [(torch.from_numpy(w), torch.from_numpy(b)) for w, b in layers]
+                        layers = [tuple(torch.from_numpy(t) for t in layer) for layer in layers]
                         got[i] = (s, m, layers, keys)
         finally:
             _FORK_DATA = None
