@@ -302,3 +302,13 @@ def test_multi_label_datasets_get_the_encoder_decoder_variant_only():
     assert dmf_plan.disc_datasets(["imdb", "mfeat"], instances) == ["mfeat"]
     assert dmf_plan.encdec_datasets(["imdb", "mfeat"], instances, []) == ["imdb", "mfeat"]
     assert dmf_plan.tables(["imdb", "mfeat"], instances) == ["mfeat"]
+
+
+def test_svm_table_says_how_many_pairs_the_encoder_decoder_cap_kept(tri_h5, tmp_path):
+    _train(tri_h5, tmp_path, "encdec", "emf", encdec_max_train=100, encdec_max_epochs=1)
+    ev = evaluate_encdec(tmp_path / "encdec_emf.pt", tri_h5, tmp_path / "e.json", dataset="tri",
+                         model="emf", seed=0, threads=1, **eval_settings(**EVAL))  # fmt: skip
+    base = evaluate_baselines(tri_h5, tmp_path / "b.json", dataset="tri", seed=0, code_dim=8,
+                              cca_components=3, threads=1, **eval_settings(**EVAL))  # fmt: skip
+    text = svm_table([ev], [base], [])
+    assert "Encoder–decoders trained on 100 of 300 training pairs (`dmf.encdec_max_train` cap)." in text

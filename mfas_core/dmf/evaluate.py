@@ -246,6 +246,7 @@ def evaluate_encdec(
         **_header(dataset, seed, mods, idx, settings, data, info["task"]),
         "model": model,
         "code_dim": int(net.nodes[net.top]),
+        **{f"encdec_{k}": ckpt[k] for k in ("n_train", "n_train_available") if k in ckpt},
         svm_key(info["task"]): acc,
         "map": _retrieval(views, tlab, idx, mods),
     }

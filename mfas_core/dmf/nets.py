@@ -204,7 +204,8 @@ def build_net(
 
 
 def load_net(path: str | Path) -> tuple[FusionNet, dict]:
-    """Rebuild a network saved by `train_dmf`; also return its scaler and modality names."""
+    """Rebuild a network saved by `train_dmf`; also return its scaler, modality names and
+    training pairs used / available (`n_train`, `n_train_available`; absent in older files)."""
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         net = FusionNet(**ckpt["hparams"])
@@ -222,4 +223,5 @@ def load_net(path: str | Path) -> tuple[FusionNet, dict]:
         raise InputError(
             path, "checkpoint", f"not a DMF checkpoint ({exc.__class__.__name__})"
         ) from None
-    return net.eval(), {"scaler": scaler, "modalities": list(ckpt["modalities"])}
+    pairs = {k: int(ckpt[k]) for k in ("n_train", "n_train_available") if k in ckpt}
+    return net.eval(), {"scaler": scaler, "modalities": list(ckpt["modalities"]), **pairs}

@@ -267,6 +267,8 @@ def train_dmf(
                 "state_dict": net.cpu().state_dict(),
                 "scaler": scaler,
                 "modalities": mods,
+                "n_train": metrics["n_train"],
+                "n_train_available": metrics["n_train_available"],
             },
             tmp,
         )

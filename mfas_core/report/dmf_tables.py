@@ -230,6 +230,18 @@ def _check_same_samples(code: list[dict], base: list[dict]) -> None:
             raise ValueError(f"{r['dataset']} seed {r['seed']}: baselines saw other samples")
 
 
+def _encdec_cap(rows: list[dict]) -> str:
+    """Where `dmf.encdec_max_train` kept fewer pairs than the training split has: how many."""
+    used = rows[0].get("encdec_n_train")
+    available = rows[0].get("encdec_n_train_available", used)
+    if used is None or available <= used:
+        return ""
+    return (
+        f" Encoder–decoders trained on {used:,} of {available:,} training pairs "
+        "(`dmf.encdec_max_train` cap)."
+    )
+
+
 def svm_table(evals: list[dict], baselines: list[dict], disc: list[dict]) -> str:
     """Markdown: SVM accuracy on the encoder-decoders' joint codes beside the raw-input
     baselines (raw concatenation, PCA with the code's dimension), one row per dataset and input
@@ -274,7 +286,7 @@ def svm_table(evals: list[dict], baselines: list[dict], disc: list[dict]) -> str
             "",
             f"{svm}{r0['n_train']} training pairs, "
             f"{rows[0]['n_test']} test pairs; joint code {rows[0]['code_dim']} units, PCA "
-            f"{b[0]['pca_components']} components; {len(seeds)} seed(s).",
+            f"{b[0]['pca_components']} components; {len(seeds)} seed(s).{_encdec_cap(rows)}",
             "",
             *md_header(
                 ["input", *(m.upper() for m in models), "raw inputs", "PCA", "best code", "disc."],
