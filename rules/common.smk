@@ -282,7 +282,9 @@ def dmf_encdec_datasets():
 
 def dmf_disc_datasets(datasets=None):
     """Of `datasets` (default: every DMF instance) those that get the discriminative variant."""
-    return dmf_plan.disc_datasets(DMF_DATASETS if datasets is None else datasets, DATASETS)
+    return dmf_plan.disc_datasets(
+        DMF_DATASETS if datasets is None else datasets, DATASETS
+    )
 
 
 def dmf_tables():

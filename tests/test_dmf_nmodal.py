@@ -76,7 +76,11 @@ def test_three_pathway_emf_concatenates_the_inputs_and_imf_joins_the_top_layers(
     _, emf = graph_spec("emf", (12, 10, 8), [6, 4], [9, 7, 5])
     assert emf == [("x1", "s1"), ("y1", "s1"), ("z1", "s1"), ("s1", "s2"), ("s2", "s3")]
     _, imf = graph_spec("imf", (12, 10, 8), [6, 4], [9, 7, 5])
-    assert [(s, t) for s, t in imf if t.startswith("s")] == [("x3", "s3"), ("y3", "s3"), ("z3", "s3")]
+    assert [(s, t) for s, t in imf if t.startswith("s")] == [
+        ("x3", "s3"),
+        ("y3", "s3"),
+        ("z3", "s3"),
+    ]
     assert ("z2", "z3") in imf and ("z1", "z2") in imf
 
 
@@ -263,7 +267,9 @@ def test_one_linear_svm_per_label_is_scored_by_the_mean_of_the_per_label_average
     aps = []
     for k in range(3):
         svm = LinearSVC(C=1.0, random_state=0).fit(scaler.transform(x[:80]), y[:80, k])
-        aps.append(average_precision_score(y[80:, k], svm.decision_function(scaler.transform(x[80:]))))
+        aps.append(
+            average_precision_score(y[80:, k], svm.decision_function(scaler.transform(x[80:])))
+        )
     assert got == pytest.approx(np.mean(aps), abs=1e-12)
     assert aps[0] > 0.9 and aps[1] > 0.8  # the separable labels are found
 
@@ -311,4 +317,7 @@ def test_svm_table_says_how_many_pairs_the_encoder_decoder_cap_kept(tri_h5, tmp_
     base = evaluate_baselines(tri_h5, tmp_path / "b.json", dataset="tri", seed=0, code_dim=8,
                               cca_components=3, threads=1, **eval_settings(**EVAL))  # fmt: skip
     text = svm_table([ev], [base], [])
-    assert "Encoder–decoders trained on 100 of 300 training pairs (`dmf.encdec_max_train` cap)." in text
+    assert (
+        "Encoder–decoders trained on 100 of 300 training pairs (`dmf.encdec_max_train` cap)."
+        in text
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from mfas_core.config import ConfigError, damage_suffix, dataset_defaults, instances_of
+from mfas_core.config import ConfigError, damage_suffix, dataset_defaults
 from mfas_core.data.kinds import DEFAULT_MLP
 from mfas_core.data.registry import get_kind
 

@@ -68,8 +68,7 @@ def _drop_modality(batch, p: float, gen: torch.Generator):
     # floor(u * k) is the chosen modality; for k = 2 it is (u >= 0.5), exactly as before
     which = (torch.rand(n, generator=gen) * k).long()
     return [
-        a * (~(drop & (which == i))).float().unsqueeze(1).to(a.device)
-        for i, a in enumerate(batch)
+        a * (~(drop & (which == i))).float().unsqueeze(1).to(a.device) for i, a in enumerate(batch)
     ]
 
 
