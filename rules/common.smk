@@ -3,7 +3,7 @@
 import re
 
 from mfas_core.config import check_config, check_finetune, instances_of
-from mfas_core.data.instances import check_dmf_datasets, dataset_instances
+from mfas_core.data.instances import dataset_instances
 from mfas_core.dmf import plan as dmf_plan
 from mfas_core.dmf.settings import eval_params, train_params as dmf_train_params
 from mfas_core.final import plan as final_plan
@@ -17,7 +17,6 @@ from mfas_core.unimodal.backbones import training_params
 
 DATASETS = dataset_instances(config)
 check_config(config, DATASETS)
-check_dmf_datasets(config, DATASETS)
 SEARCH_CFG = config["search"]
 DMF = config["dmf"]
 FINAL = config["final"]
@@ -294,6 +293,13 @@ def dmf_encdec_datasets():
     return dmf_plan.encdec_datasets(DMF_DATASETS, DATASETS, DMF["encdec_damage_levels"])
 
 
+def dmf_disc_datasets(datasets=None):
+    """Of `datasets` (default: every DMF instance) those that get the discriminative variant."""
+    return dmf_plan.disc_datasets(
+        DMF_DATASETS if datasets is None else datasets, DATASETS
+    )
+
+
 def dmf_tables():
     return dmf_plan.tables(DMF_DATASETS, DATASETS)
 
@@ -345,11 +351,9 @@ def get_final_outputs():
         )
     if DMF_DATASETS:
         out += [f"results/tables/dmf_{t}.md" for t in dmf_tables()]
-        out += [
-            "results/tables/dmf_svm.md",
-            "results/tables/dmf_retrieval.md",
-            "results/plots/dmf_curves.png",
-        ]
+        out += ["results/tables/dmf_svm.md", "results/tables/dmf_retrieval.md"]
+        if dmf_disc_datasets():
+            out.append("results/plots/dmf_curves.png")
     out += expand(
         [
             "results/tables/final_{dataset}.md",

@@ -103,7 +103,7 @@ rule tabulate_dmf_svm:
     input:
         svm=dmf_runs("encdec", dmf_encdec_datasets(), "evaluation.json"),
         baselines=dmf_baseline_runs(),
-        disc=dmf_runs("disc", dmf_encdec_datasets(), "metrics.json"),
+        disc=dmf_runs("disc", dmf_disc_datasets(dmf_encdec_datasets()), "metrics.json"),
     output:
         report(
             "results/tables/dmf_svm.md",
@@ -138,7 +138,7 @@ rule tabulate_dmf_retrieval:
 
 rule plot_dmf_curves:
     input:
-        metrics=dmf_runs("disc", DMF_DATASETS, "metrics.json"),
+        metrics=dmf_runs("disc", dmf_disc_datasets(), "metrics.json"),
     output:
         report(
             "results/plots/dmf_curves.png",

@@ -10,7 +10,7 @@ from conftest import REPO
 from snakemake.utils import validate
 
 from mfas_core.config import SCHEMA_PATH, ConfigError, check_config
-from mfas_core.data.instances import check_dmf_datasets, dataset_instances
+from mfas_core.data.instances import dataset_instances
 
 SCHEMA = str(SCHEMA_PATH)
 
@@ -101,29 +101,12 @@ def test_default_config_searches_three_seeds_and_paper_config_five():
     assert paper["search"]["datasets"] == ["avmnist", "mfeat"]
 
 
-def test_dmf_on_a_multi_label_dataset_is_an_error_naming_dmf_datasets():
-    cfg = load("config.yaml")
-    cfg["datasets"]["imdb"] = {"kind": "mmimdb", "path": "somewhere.hdf5"}
-    cfg["dmf"]["datasets"] = ["imdb"]
-    with pytest.raises(ConfigError, match="dmf.datasets"):
-        check_dmf_datasets(cfg, dataset_instances(cfg))
-
-
 def test_a_kind_without_defaults_gets_mlp_backbones_for_its_file_modalities():
     cfg = load("config.yaml")
     cfg["datasets"]["mine"] = {"kind": "hdf5", "path": "mine.h5", "modalities": ["u", "v"]}
     spec = dataset_instances(cfg)["mine"]
     assert spec["modalities"] == ["u", "v"]
     assert {b["type"] for b in spec["backbones"].values()} == {"mlp"}
-
-
-def test_dmf_on_a_dataset_of_three_modalities_is_refused_naming_the_key():
-    config = {
-        "datasets": {"m3": {"kind": "mfeat", "views": ["pix", "fou", "kar"]}},
-        "dmf": {"datasets": ["m3"]},
-    }
-    with pytest.raises(ConfigError, match=r"dmf\.datasets: 'm3' has 3 modalities"):
-        check_dmf_datasets(config, dataset_instances(config))
 
 
 def test_search_k_is_checked_against_the_three_modal_pool_of_one_layer_architectures():

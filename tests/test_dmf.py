@@ -130,7 +130,7 @@ def test_decoder_reconstructs_both_inputs_in_the_unit_range():
 
 def test_single_modality_conditions_zero_the_other_input():
     x, y = np.ones((4, 3), np.float32), np.full((4, 2), 2.0, np.float32)
-    conds = input_conditions(x, y, ["left", "right"])
+    conds = input_conditions([x, y], ["left", "right"])
     assert set(conds) == {"both", "only_left", "only_right"}
     assert not conds["only_right"][0].any() and (conds["only_right"][1] == 2).all()
     assert not conds["only_left"][1].any() and (conds["only_left"][0] == 1).all()
@@ -138,7 +138,7 @@ def test_single_modality_conditions_zero_the_other_input():
 
 def test_modality_dropout_zeroes_exactly_one_modality_of_about_p_of_the_pairs():
     x, y = torch.ones(4000, 3), torch.ones(4000, 2)
-    dx, dy = _drop_modality(x, y, 0.3, torch.Generator().manual_seed(0))
+    dx, dy = _drop_modality([x, y], 0.3, torch.Generator().manual_seed(0))
     gone_x, gone_y = dx.sum(1) == 0, dy.sum(1) == 0
     assert not (gone_x & gone_y).any()
     assert abs(float((gone_x | gone_y).float().mean()) - 0.3) < 0.03
@@ -188,7 +188,7 @@ def test_checkpoint_reproduces_the_reported_test_error(digits_h5, tmp_path):
     net, ckpt = load_net(tmp_path / "imf_disc_0.pt")
     data, _ = load_pairs(digits_h5, scaler=ckpt["scaler"])
     x, y, labels = data["test"]
-    assert error_rates(net, x, y, labels, ckpt["modalities"], "cpu") == m["test_error"]
+    assert error_rates(net, [x, y], labels, ckpt["modalities"], "cpu") == m["test_error"]
     saved = json.loads((tmp_path / "imf_disc_0.json").read_text())
     assert saved["n_params"] == count_parameters(net) and saved["variant"] == "disc"
 
@@ -231,7 +231,7 @@ def test_cd_pretraining_initialises_every_unit_on_the_activations_below_it(digit
     x, y = data["train"][0], data["train"][1]
     net = FusionNet("dmf", (32, 32), [16], [24, 8], decoder=True)
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    pretrain_cd(net, x, y, CDSettings(epochs=1), seed=0)
+    pretrain_cd(net, [x, y], CDSettings(epochs=1), seed=0)
     for name in net.enc:
         assert not torch.equal(before[f"enc.{name}.weight"], net.enc[name].weight), name
     # s2 is an RBM over [x2; y2; s1]: its hidden probabilities are the node's activations

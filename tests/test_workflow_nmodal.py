@@ -1,7 +1,8 @@
 """The whole workflow on a generated three-modality file in the documented layout
 (docs/your-data.md, docs/datasets.md): data, backbones, features, search levels, random
-search, final training with every baseline and phase 2 on the three backbones, tables.
-DMF takes two modalities (docs/dmf.md), so it is left out."""
+search, final training with every baseline and phase 2 on the three backbones, DMF (EMF /
+IMF / DMF, discriminative and encoder-decoder with SVM and retrieval, at tiny sizes), tables
+and the report."""
 
 from __future__ import annotations
 
@@ -52,7 +53,12 @@ def tri_workflow(tmp_path_factory):
                    "k": 3, "epochs": 1, "surrogate_epochs": 2, "batch_size": 64},
         "final": {"datasets": ["tri"], "top": 1, "seeds": [0], "width": 8, "epochs": 1,
                   "min_steps": 5, "batch_size": 64, "finetune_epochs": 1},
-        "dmf": {"datasets": []},  # DMF takes two modalities (docs/dmf.md)
+        # tiny DMF nets: one epoch each, small SVM and retrieval sets (runtime, not results)
+        "dmf": {"datasets": ["tri"], "seeds": [0], "modality_sizes": [8, 4],
+                "shared_sizes": [8, 6, 4], "max_epochs": 1, "encdec_max_epochs": 1,
+                "patience": 1, "min_steps": 0, "batch_size": 64, "val_max": 60,
+                "cd_epochs": 1, "cd_min_steps": 0, "svm_max_train": 100,
+                "retrieval_max_queries": 20, "cca_components": 2},
     }  # fmt: skip
     (work / "config" / "tri.yaml").write_text(yaml.safe_dump(config))
     snakemake(work, "--cores", "2", "--configfile", "config/tri.yaml", "--resources", "gpu=1")
@@ -75,3 +81,25 @@ def test_three_modal_final_table_has_mfas_every_baseline_and_one_unimodal_row_pe
     for row in ("text", "audio", "video", "late", "early", "CentralNet", "GMU", "MFAS"):
         assert row.lower() in text.lower(), row
     assert (tri_workflow / "results/plots/arch/tri/seed0/rank1.svg").stat().st_size > 0
+
+
+def test_three_modal_dmf_tables_have_a_row_per_modality_alone_and_every_ordered_pair(
+    tri_workflow,
+):
+    tables = tri_workflow / "results/tables"
+    disc = (tables / "dmf_tri.md").read_text()
+    svm = (tables / "dmf_svm.md").read_text()
+    for label in ("text+audio+video", "text only", "audio only", "video only"):
+        assert f"| {label} |" in disc and f"| {label} |" in svm, label
+    ret = (tables / "dmf_retrieval.md").read_text()
+    mods = ("text", "audio", "video")
+    assert all(f"| {a}→{b} |" in ret for a in mods for b in mods if a != b)
+    assert "retrieval is pairwise" in ret
+    assert (tri_workflow / "results/plots/dmf_curves.png").stat().st_size > 0
+
+
+def test_three_modal_report_holds_the_dmf_tables(tri_workflow, tmp_path):
+    out = tmp_path / "report.html"
+    snakemake(tri_workflow, "--report", str(out), "--configfile", "config/tri.yaml")
+    raw = out.read_text(errors="replace")
+    assert "dmf_retrieval.md" in raw and "dmf_tri.md" in raw and "final_tri.md" in raw

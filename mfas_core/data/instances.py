@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from mfas_core.config import ConfigError, damage_suffix, dataset_defaults, instances_of
+from mfas_core.config import ConfigError, damage_suffix, dataset_defaults
 from mfas_core.data.kinds import DEFAULT_MLP
 from mfas_core.data.registry import get_kind
 
@@ -68,20 +68,3 @@ def dataset_instances(config: dict, schema: dict | None = None) -> dict[str, dic
             spec.pop("damage_levels", None)
             out[name] = {**spec, "group": name}
     return out
-
-
-def check_dmf_datasets(config: dict, instances: dict[str, dict]) -> None:
-    """DMF needs single-label data of two modalities (its pathways are written for two, see
-    docs/dmf.md): ConfigError naming the entry otherwise."""
-    for ds in config["dmf"]["datasets"]:
-        for inst in instances_of(ds, instances):
-            mods = instances[inst]["modalities"]
-            if len(mods) != 2:
-                raise ConfigError(
-                    f"config: dmf.datasets: {ds!r} has {len(mods)} modalities {mods}; "
-                    "DMF takes two (leave it out of dmf.datasets)"
-                )
-            if get_kind(instances[inst]["kind"]).multi_label:
-                raise ConfigError(
-                    f"config: dmf.datasets: {ds!r} is multi-label; DMF needs single-label"
-                )

@@ -10,6 +10,7 @@ scikit-learn's BernoulliRBM trains with *persistent* CD instead, which is not th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,17 +101,19 @@ def train_rbm(
 
 @torch.no_grad()
 def pretrain_cd(
-    net: FusionNet, x: np.ndarray, y: np.ndarray, settings: CDSettings, seed: int
+    net: FusionNet, inputs: Sequence[np.ndarray], settings: CDSettings, seed: int
 ) -> dict[str, float]:
     """Initialise every encoder unit of `net` layer-wise with CD-k (paper §3.2), in place.
 
     In topological order each node's RBM is trained on the concatenated activations of its
-    sources (inputs must be in [0, 1]); its weights and hidden bias become the node's layer.
+    sources (`inputs`: one array per pathway, in [0, 1]); its weights and hidden bias become the node's layer.
     The mirrored decoder, if any, starts from the transposed weights (and the visible bias).
     Returns each node's reconstruction error after training (for the log).
     """
     gen = torch.Generator().manual_seed(int(seed))
-    act = {"x1": torch.from_numpy(x).float(), "y1": torch.from_numpy(y).float()}
+    if len(inputs) != len(net.inputs):
+        raise ValueError(f"inputs: this net takes {len(net.inputs)}, got {len(inputs)}")
+    act = {n: torch.from_numpy(a).float() for n, a in zip(net.inputs, inputs, strict=True)}
     errors = {}
     for n, layer in tqdm(net.enc.items(), desc=f"cd-{settings.k}", leave=False):
         src = torch.cat([act[s] for s in net.sources[n]], dim=1)

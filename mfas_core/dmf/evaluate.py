@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.cross_decomposition import CCA
 from sklearn.decomposition import PCA
 from sklearn.metrics import average_precision_score
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
@@ -54,10 +55,40 @@ def svm_accuracy(
     return float(np.mean(clf.predict(test_x) == test_y))
 
 
+def svm_label_map(
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    *,
+    c: float = 1.0,
+    seed: int = 0,
+) -> float:
+    """Multi-label score (paper Table 3, MIR-Flickr): one linear SVM per label (one-vs-rest
+    LinearSVC on standardised features), mean over labels of the average precision of its
+    decision values on the test set; labels without a positive test sample are left out."""
+    clf = make_pipeline(StandardScaler(), OneVsRestClassifier(LinearSVC(C=c, random_state=seed)))
+    scores = clf.fit(train_x, train_y).decision_function(test_x)
+    aps = [
+        average_precision_score(test_y[:, k], scores[:, k])
+        for k in range(test_y.shape[1])
+        if test_y[:, k].any()
+    ]
+    return float(np.mean(aps)) if aps else float("nan")
+
+
+def _relevant(item_labels: np.ndarray, query_label: np.ndarray) -> np.ndarray:
+    """Items relevant to a query: the same class, or (multi-hot labels) a shared label."""
+    if item_labels.ndim == 2:
+        return (item_labels @ query_label) > 0
+    return item_labels == query_label
+
+
 def mean_average_precision(
     queries: np.ndarray, query_labels: np.ndarray, items: np.ndarray, item_labels: np.ndarray
 ) -> float:
-    """mAP of ranking `items` by cosine similarity to each query; relevant = same label."""
+    """mAP of ranking `items` by cosine similarity to each query; relevant = same label (or,
+    for multi-hot labels, at least one label in common)."""
 
     def unit(a):
         return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
@@ -65,7 +96,7 @@ def mean_average_precision(
     sims = unit(queries) @ unit(items).T
     aps = []
     for q in range(len(queries)):
-        relevant = item_labels == query_labels[q]
+        relevant = _relevant(item_labels, query_labels[q])
         if relevant.any():
             aps.append(average_precision_score(relevant, sims[q]))
     return float(np.mean(aps)) if aps else float("nan")
@@ -73,6 +104,8 @@ def mean_average_precision(
 
 def chance_map(query_labels: np.ndarray, item_labels: np.ndarray) -> float:
     """Expected mAP of a random ranking: about the share of relevant items, per query."""
+    if item_labels.ndim == 2:
+        return float(np.mean([np.mean(_relevant(item_labels, q)) for q in query_labels]))
     share = {k: np.mean(item_labels == k) for k in np.unique(query_labels)}
     return float(np.mean([share[k] for k in query_labels]))
 
@@ -92,49 +125,77 @@ def evaluation_samples(n_train: int, n_test: int, seed: int, settings: EvalSetti
 
 
 def _svm(settings: EvalSettings, seed: int, train_x, train_y, test_x, test_y) -> float:
+    """Accuracy (class labels) or mean AP over labels (multi-hot labels, `svm_label_map`)."""
+    if train_y.ndim == 2:
+        return svm_label_map(train_x, train_y, test_x, test_y, c=settings.svm_c, seed=seed)
     return svm_accuracy(
         train_x, train_y, test_x, test_y, c=settings.svm_c, kernel=settings.svm_kernel,
         max_train=len(train_x), seed=seed,
     )  # fmt: skip
 
 
-def _retrieval(a: np.ndarray, b: np.ndarray, labels, idx, mods, centres=None) -> dict:
-    """mAP both ways: queries from modality a's codes against items from b's, and back.
+def ordered_pairs(mods: list[str]) -> list[tuple[int, int]]:
+    """Every ordered pair (query modality, item modality); for two: (0, 1), (1, 0)."""
+    return [(i, j) for i in range(len(mods)) for j in range(len(mods)) if i != j]
 
-    `centres` (one mean vector per side, from training pairs) are subtracted first: sigmoid
-    codes all lie in (0, 1)^d, where the cosine is dominated by their common mean direction.
+
+def _retrieval(views: dict, labels, idx, mods) -> dict:
+    """mAP of every ordered pair of modalities (keys `<query>2<item>`, `ordered_pairs` order).
+
+    `views[(i, j)]` (i < j) holds modality i's and modality j's test representations in the
+    space they are compared in (codes centred by their training mean: sigmoid codes all lie in
+    (0, 1)^d, where the cosine is dominated by their common mean direction; or a pair's CCA
+    projections); pairs missing from `views` are left out.
     """
-    if centres is not None:
-        a, b = a - centres[0], b - centres[1]
     q, r = idx["queries"], idx["items"]
-    return {
-        f"{mods[0]}2{mods[1]}": mean_average_precision(a[q], labels[q], b[r], labels[r]),
-        f"{mods[1]}2{mods[0]}": mean_average_precision(b[q], labels[q], a[r], labels[r]),
-    }
+    out = {}
+    for i, j in ordered_pairs(mods):
+        pair = (min(i, j), max(i, j))
+        if pair not in views:
+            continue
+        a, b = views[pair] if i < j else views[pair][::-1]
+        out[f"{mods[i]}2{mods[j]}"] = mean_average_precision(a[q], labels[q], b[r], labels[r])
+    return out
+
+
+def _pairs(mods: list[str]) -> list[tuple[int, int]]:
+    return [(i, j) for i, j in ordered_pairs(mods) if i < j]
 
 
 def _load_data(data_path, seed, settings, scaler=None):
     set_threads(settings.threads)
     set_seed(seed)
     data, info = load_pairs(data_path, scaler=scaler)
-    x, y, labels = data["test"]
+    labels = data["test"][-1]
     if len(labels) < 2:
         raise InputError(data_path, "test/labels", "too few test pairs for a retrieval set")
-    idx = evaluation_samples(len(data["train"][2]), len(labels), seed, settings)
+    idx = evaluation_samples(len(data["train"][-1]), len(labels), seed, settings)
     return data, info, idx
 
 
-def _header(dataset, seed, mods, idx, settings, data) -> dict:
-    return {
+def _header(dataset, seed, mods, idx, settings, data, task="single") -> dict:
+    tlab = data["test"][-1]
+    svm = {"c": settings.svm_c, "kernel": settings.svm_kernel, "n_train": len(idx["svm"])}
+    if task == "multi":  # one linear SVM per label, whatever svm_kernel says
+        svm["kernel"] = "linear, one per label"
+    out = {
         "dataset": dataset,
         "seed": seed,
         "modalities": mods,
-        "svm": {"c": settings.svm_c, "kernel": settings.svm_kernel, "n_train": len(idx["svm"])},
-        "n_test": int(len(data["test"][2])),
+        "svm": svm,
+        "n_test": int(len(tlab)),
         "n_queries": int(len(idx["queries"])),
         "n_items": int(len(idx["items"])),
-        "chance_map": chance_map(data["test"][2][idx["queries"]], data["test"][2][idx["items"]]),
+        "chance_map": chance_map(tlab[idx["queries"]], tlab[idx["items"]]),
     }
+    if task == "multi":
+        out["task"] = "multi"
+    return out
+
+
+def svm_key(task: str) -> str:
+    """Where an evaluation stores its SVM scores: `accuracy`, or `mean_ap` (multi-label)."""
+    return "mean_ap" if task == "multi" else "accuracy"
 
 
 def evaluate_encdec(
@@ -148,14 +209,16 @@ def evaluate_encdec(
     threads: int | None = None,
     **params,
 ) -> dict:
-    """SVM accuracy and retrieval mAP of one encoder-decoder's joint code (rule evaluate_dmf).
+    """SVM score and retrieval mAP of one encoder-decoder's joint code (rule evaluate_dmf).
 
-    SVM: one per input condition (both modalities, or one alone with the other zeroed), fit on
+    SVM: one per input condition (every modality, or one alone with the others zeroed), fit on
     training pairs encoded under that condition and tested on the test split under the same
-    condition (the paper's unimodal-input protocol, §4.2). Retrieval: a query is encoded from
-    one modality alone, the retrieval set from the other alone, ranked by cosine similarity of
-    the codes centred by their training mean (per condition); an item is relevant when its
-    label matches (paper Table 2 protocol).
+    condition (the paper's unimodal-input protocol, §4.2); accuracy for class labels, mean AP
+    over labels of one linear SVM per label for multi-hot labels (paper Table 3, MIR-Flickr).
+    Retrieval, for every ordered pair of modalities: a query is encoded from one modality
+    alone, the retrieval set from the other alone, ranked by cosine similarity of the codes
+    centred by their training mean (per condition); an item is relevant when its label matches
+    (multi-hot: shares a label) (paper Table 2 protocol).
     """
     settings = EvalSettings.from_params(**params, threads=threads)
     net, ckpt = load_net(model_path)
@@ -169,21 +232,23 @@ def evaluate_encdec(
         )
     dev = pick_device(settings.device)
     net = net.to(dev)
-    tx, ty, tlab = data["test"]
-    trx, try_, trlab = (a[idx["svm"]] for a in data["train"])
-    test = {c: encode(net, a, b, dev) for c, (a, b) in input_conditions(tx, ty, mods).items()}
+    *tests, tlab = data["test"]
+    *trains, trlab = (a[idx["svm"]] for a in data["train"])
+    test = {c: encode(net, a, dev) for c, a in input_conditions(tests, mods).items()}
     acc, train = {}, {}
-    for cond, (a, b) in input_conditions(trx, try_, mods).items():
-        train[cond] = encode(net, a, b, dev)
+    for cond, arrays in input_conditions(trains, mods).items():
+        train[cond] = encode(net, arrays, dev)
         acc[cond] = _svm(settings, seed, train[cond], trlab, test[cond], tlab)
     only = [f"only_{m}" for m in mods]
-    centres = [train[c].mean(0) for c in only]
+    centred = [test[c] - train[c].mean(0) for c in only]
+    views = {(i, j): (centred[i], centred[j]) for i, j in _pairs(mods)}
     out = {
-        **_header(dataset, seed, mods, idx, settings, data),
+        **_header(dataset, seed, mods, idx, settings, data, info["task"]),
         "model": model,
         "code_dim": int(net.nodes[net.top]),
-        "accuracy": acc,
-        "map": _retrieval(test[only[0]], test[only[1]], tlab, idx, mods, centres),
+        **{f"encdec_{k}": ckpt[k] for k in ("n_train", "n_train_available") if k in ckpt},
+        svm_key(info["task"]): acc,
+        "map": _retrieval(views, tlab, idx, mods),
     }
     write_json(out_path, out)
     return out
@@ -202,41 +267,47 @@ def evaluate_baselines(
 ) -> dict:
     """The raw-input baselines of a (dataset, seed), on the samples `evaluate_encdec` uses.
 
-    SVM per input condition on the raw concatenation (the absent modality zeroed) and on its
-    PCA with `code_dim` components (fit on the SVM's training pairs). Retrieval: CCA between
-    the two modalities (`cca_components`, fit on the same training pairs; queries and items
-    projected into the shared space, cosine ranking), and cosine between the raw modalities
-    (each centred by its training mean, as the codes are) where both have the same width (None otherwise: cosine across different spaces means
-    nothing).
+    SVM per input condition on the raw concatenation (the absent modalities zeroed) and on its
+    PCA with `code_dim` components (fit on the SVM's training pairs); scored as the codes are
+    (accuracy, or mean AP over labels for multi-hot labels). Retrieval for every ordered pair
+    of modalities: CCA between the two (`cca_components`, fit on the same training pairs;
+    queries and items projected into the pair's shared space, cosine ranking; CCA is a
+    two-view method, so with more modalities one CCA per pair), and cosine between the raw
+    modalities (each centred by its training mean, as the codes are) for pairs of the same
+    width (`raw_cosine` holds those pairs only, None where there is none: cosine across
+    different spaces means nothing).
     """
     settings = EvalSettings.from_params(**params, threads=threads)
     data, info, idx = _load_data(data_path, seed, settings)
     mods = info["modalities"]
-    tx, ty, tlab = data["test"]
-    trx, try_, trlab = (a[idx["svm"]] for a in data["train"])
+    *tests, tlab = data["test"]
+    *trains, trlab = (a[idx["svm"]] for a in data["train"])
     raw, pca_acc = {}, {}
-    n_pca = int(min(code_dim, trx.shape[1] + try_.shape[1], len(trlab)))
-    for cond, (a, b) in input_conditions(trx, try_, mods).items():
-        train_in = np.hstack([a, b])
-        test_in = np.hstack(input_conditions(tx, ty, mods)[cond])
+    n_pca = int(min(code_dim, sum(a.shape[1] for a in trains), len(trlab)))
+    test_conds = input_conditions(tests, mods)
+    for cond, arrays in input_conditions(trains, mods).items():
+        train_in = np.hstack(arrays)
+        test_in = np.hstack(test_conds[cond])
         raw[cond] = _svm(settings, seed, train_in, trlab, test_in, tlab)
         pca = PCA(n_components=n_pca, random_state=seed).fit(train_in)
         pca_acc[cond] = _svm(
             settings, seed, pca.transform(train_in), trlab, pca.transform(test_in), tlab
         )
-    n_cca = int(min(cca_components, trx.shape[1], try_.shape[1], len(trlab) - 1))
-    cca = CCA(n_components=n_cca, max_iter=1000).fit(trx, try_)
-    ca, cb = cca.transform(tx, ty)
-    cosine = None
-    if tx.shape[1] == ty.shape[1]:
-        cosine = _retrieval(tx, ty, tlab, idx, mods, (trx.mean(0), try_.mean(0)))
+    n_cca = int(min(cca_components, *(a.shape[1] for a in trains), len(trlab) - 1))
+    cca_views, raw_views = {}, {}
+    for i, j in _pairs(mods):
+        cca = CCA(n_components=n_cca, max_iter=1000).fit(trains[i], trains[j])
+        cca_views[(i, j)] = cca.transform(tests[i], tests[j])
+        if tests[i].shape[1] == tests[j].shape[1]:
+            raw_views[(i, j)] = (tests[i] - trains[i].mean(0), tests[j] - trains[j].mean(0))
+    cosine = _retrieval(raw_views, tlab, idx, mods) if raw_views else None
     out = {
-        **_header(dataset, seed, mods, idx, settings, data),
+        **_header(dataset, seed, mods, idx, settings, data, info["task"]),
         "code_dim": int(code_dim),
         "pca_components": n_pca,
         "cca_components": n_cca,
-        "accuracy": {"raw": raw, "pca": pca_acc},
-        "map": {"cca": _retrieval(ca, cb, tlab, idx, mods), "raw_cosine": cosine},
+        svm_key(info["task"]): {"raw": raw, "pca": pca_acc},
+        "map": {"cca": _retrieval(cca_views, tlab, idx, mods), "raw_cosine": cosine},
     }
     write_json(out_path, out)
     return out

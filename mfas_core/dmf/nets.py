@@ -1,13 +1,15 @@
 """Dense Multimodal Fusion (Hu et al.): EMF, IMF and DMF networks, their training and encoding.
 
-Every model is a small directed graph of sigmoid layers (paper Fig. 1, Eq. 1-4):
-- x1, y1 are the two inputs; x2.., y2.. the modality layers; s1.. the shared layers.
-- EMF: [x1; y1] -> s1 -> s2 -> ... (early fusion).
-- IMF: x1 -> x2 -> .. -> xL, same for y, then one shared layer sL on [xL; yL].
-- DMF: s_l = f(W h^x_l + W h^y_l + W s_(l-1)) for every level l (Eq. 3).
+Every model is a small directed graph of sigmoid layers (paper Fig. 1, Eq. 1-4), for N >= 2
+modality pathways (prefixes `PATHWAYS`: x, y, z, ...):
+- x1, y1, (z1, ...) are the inputs; x2.., y2.. the modality layers; s1.. the shared layers.
+- EMF: [x1; y1; ...] -> s1 -> s2 -> ... (early fusion).
+- IMF: x1 -> x2 -> .. -> xL, same for every pathway, then one shared layer sL on [xL; yL; ...].
+- DMF: s_l = f(W h^x_l + W h^y_l + ... + W s_(l-1)) for every level l (Eq. 3): one term per
+  pathway plus the shared layer below.
 A node's pre-activation is one Linear over the concatenation of its sources, which equals the
 paper's sum of per-source weight matrices. The encoder-decoder variant adds the reversed graph
-(every edge flipped) that reconstructs both inputs from the top shared layer.
+(every edge flipped) that reconstructs every input from the top shared layer.
 """
 
 from __future__ import annotations
@@ -22,12 +24,25 @@ from mfas_core.errors import InputError
 
 MODELS = ("emf", "imf", "dmf")
 VARIANTS = ("disc", "encdec")
+# Node-name prefixes of the modality pathways, in the dataset's modality order (8 at most, as
+# the data schema allows); "s" is the shared pathway.
+PATHWAYS = ("x", "y", "z", "u", "v", "w", "p", "q")
+
+
+def pathways(n: int) -> tuple[str, ...]:
+    """The node prefixes of n modality pathways."""
+    if not 2 <= n <= len(PATHWAYS):
+        raise ValueError(f"in_sizes: DMF takes 2 to {len(PATHWAYS)} modalities, got {n}")
+    return PATHWAYS[:n]
 
 
 def graph_spec(
-    model: str, in_sizes: tuple[int, int], modality_sizes: list[int], shared_sizes: list[int]
+    model: str, in_sizes: tuple[int, ...], modality_sizes: list[int], shared_sizes: list[int]
 ) -> tuple[dict[str, int], list[tuple[str, str]]]:
     """Nodes (name -> width, in topological order) and edges (source, target) of a model.
+
+    One modality pathway per entry of in_sizes (its input width); a shared node's sources are
+    in pathway order, then the shared layer below (the order of the weight's column blocks).
 
     modality_sizes are the hidden widths after each input (paper [512, 128] for [392, 512, 128]);
     shared_sizes has one width per level (paper [512, 256, 64]), so it must be one longer.
@@ -40,26 +55,27 @@ def graph_spec(
             f"shared_sizes: needs {levels} widths (one per level, modality_sizes + 1), "
             f"got {len(shared_sizes)}"
         )
-    nodes: dict[str, int] = {"x1": int(in_sizes[0]), "y1": int(in_sizes[1])}
+    paths = pathways(len(in_sizes))
+    nodes: dict[str, int] = {f"{m}1": int(w) for m, w in zip(paths, in_sizes, strict=True)}
     edges: list[tuple[str, str]] = []
     if model != "emf":  # modality pathways
-        for m in ("x", "y"):
+        for m in paths:
             for level, width in enumerate(modality_sizes, start=2):
                 nodes[f"{m}{level}"] = int(width)
                 edges.append((f"{m}{level - 1}", f"{m}{level}"))
     if model == "emf":
         nodes["s1"] = int(shared_sizes[0])
-        edges += [("x1", "s1"), ("y1", "s1")]
+        edges += [(f"{m}1", "s1") for m in paths]
         for level in range(2, levels + 1):
             nodes[f"s{level}"] = int(shared_sizes[level - 1])
             edges.append((f"s{level - 1}", f"s{level}"))
     elif model == "imf":
         nodes[f"s{levels}"] = int(shared_sizes[-1])
-        edges += [(f"x{levels}", f"s{levels}"), (f"y{levels}", f"s{levels}")]
+        edges += [(f"{m}{levels}", f"s{levels}") for m in paths]
     else:
         for level in range(1, levels + 1):
             nodes[f"s{level}"] = int(shared_sizes[level - 1])
-            edges += [(f"x{level}", f"s{level}"), (f"y{level}", f"s{level}")]
+            edges += [(f"{m}{level}", f"s{level}") for m in paths]
             if level > 1:
                 edges.append((f"s{level - 1}", f"s{level}"))
     return nodes, edges
@@ -70,7 +86,7 @@ PAPER_INPUT = 392
 
 
 def pathway_sizes(
-    in_sizes: tuple[int, int], modality_sizes, shared_sizes
+    in_sizes: tuple[int, ...], modality_sizes, shared_sizes
 ) -> tuple[list[int], list[int]]:
     """Modality and shared widths for a dataset's input sizes.
 
@@ -91,7 +107,7 @@ class FusionNet(nn.Module):
     def __init__(
         self,
         model: str,
-        in_sizes: tuple[int, int],
+        in_sizes: tuple[int, ...],
         modality_sizes: list[int],
         shared_sizes: list[int],
         n_classes: int | None = None,
@@ -107,6 +123,7 @@ class FusionNet(nn.Module):
             "decoder": decoder,
         }
         self.nodes, self.edges = graph_spec(model, in_sizes, modality_sizes, shared_sizes)
+        self.inputs = [f"{m}1" for m in pathways(len(in_sizes))]
         self.top = f"s{len(shared_sizes)}"
         self.sources = {n: [s for s, t in self.edges if t == n] for n in self.nodes}
         self.enc = nn.ModuleDict(
@@ -128,25 +145,31 @@ class FusionNet(nn.Module):
                 }
             )
 
-    def encode_all(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Activations of every node (inputs included), in topological order."""
-        act = {"x1": x, "y1": y}
+    def _inputs(self, inputs: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
+        if len(inputs) != len(self.inputs):
+            raise ValueError(f"inputs: this net takes {len(self.inputs)}, got {len(inputs)}")
+        return dict(zip(self.inputs, inputs, strict=True))
+
+    def encode_all(self, *inputs: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Activations of every node (inputs included, one per pathway), in topological order."""
+        act = self._inputs(inputs)
         for n, layer in self.enc.items():
             act[n] = torch.sigmoid(layer(torch.cat([act[s] for s in self.sources[n]], dim=1)))
         return act
 
-    def encode(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def encode(self, *inputs: torch.Tensor) -> torch.Tensor:
         """The joint representation: the top shared layer."""
-        return self.encode_all(x, y)[self.top]
+        return self.encode_all(*inputs)[self.top]
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         """Class logits from the top shared layer (discriminative variant)."""
         if self.classifier is None:
             raise RuntimeError("this FusionNet has no classifier (n_classes=None)")
-        return self.classifier(self.encode(x, y))
+        return self.classifier(self.encode(*inputs))
 
-    def decode(self, joint: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Reconstruct both inputs (in [0, 1]) from the joint representation via the reversed graph."""
+    def decode(self, joint: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Reconstruct every input (in [0, 1], pathway order) from the joint representation via
+        the reversed graph."""
         if self.dec is None:
             raise RuntimeError("this FusionNet has no decoder (decoder=False)")
         act = {self.top: joint}
@@ -154,7 +177,7 @@ class FusionNet(nn.Module):
             if n == self.top:
                 continue
             act[n] = torch.sigmoid(self.dec[n](torch.cat([act[t] for t in self.targets[n]], dim=1)))
-        return act["x1"], act["y1"]
+        return tuple(act[n] for n in self.inputs)
 
 
 def count_parameters(module: nn.Module, part: str = "enc") -> int:
@@ -181,7 +204,8 @@ def build_net(
 
 
 def load_net(path: str | Path) -> tuple[FusionNet, dict]:
-    """Rebuild a network saved by `train_dmf`; also return its scaler and modality names."""
+    """Rebuild a network saved by `train_dmf`; also return its scaler, modality names and
+    training pairs used / available (`n_train`, `n_train_available`; absent in older files)."""
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         net = FusionNet(**ckpt["hparams"])
@@ -199,4 +223,5 @@ def load_net(path: str | Path) -> tuple[FusionNet, dict]:
         raise InputError(
             path, "checkpoint", f"not a DMF checkpoint ({exc.__class__.__name__})"
         ) from None
-    return net.eval(), {"scaler": scaler, "modalities": list(ckpt["modalities"])}
+    pairs = {k: int(ckpt[k]) for k in ("n_train", "n_train_available") if k in ckpt}
+    return net.eval(), {"scaler": scaler, "modalities": list(ckpt["modalities"]), **pairs}

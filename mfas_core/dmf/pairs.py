@@ -1,5 +1,6 @@
-"""Two-modality data for DMF: a dataset file read as (modality 1, modality 2, labels) per split,
-flattened and scaled into [0, 1] as sigmoid units and the reconstruction targets need."""
+"""Data for DMF: a dataset file read as (modality 1, ..., modality N, labels) per split, inputs
+flattened and scaled into [0, 1] as sigmoid units and the reconstruction targets need. Labels
+are class indices [N] (task single) or multi-hot [N, C] (task multi, e.g. MM-IMDB)."""
 
 from __future__ import annotations
 
@@ -39,24 +40,29 @@ def apply_scaler(arrays: list[np.ndarray], scaler) -> list[np.ndarray]:
 
 def load_pairs(
     path: str | Path, max_train: int = 0, seed: int = 0, scaler=None
-) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], dict]:
-    """Read a dataset file as split -> (modality 1 [N, d1], modality 2 [N, d2], labels).
+) -> tuple[dict[str, tuple[np.ndarray, ...]], dict]:
+    """Read a dataset file as split -> (modality 1 [N, d1], ..., modality M [N, dM], labels).
 
     Inputs are flattened and scaled into [0, 1] (`fit_scaler` on the training split unless a
     saved `scaler` is given): sigmoid units, the [0, 1] reconstruction targets and the RBM
     initialisation all expect that range. `max_train` > 0 keeps a seeded random subset of the
-    training split. Returns the arrays and info: modalities, classes, scaler.
+    training split. Labels: int64 class indices (task single) or int64 multi-hot [N, C] (task
+    multi). Returns the arrays and info: modalities, classes, task, n_available (training pairs
+    before the cap), scaler.
     """
     attrs = read_attrs(path)
-    if attrs.get("task") != "single":
-        raise InputError(path, "attrs/task", f"{attrs.get('task')!r}: DMF needs single-label data")
+    task = attrs.get("task")
+    if task not in ("single", "multi"):
+        raise InputError(path, "attrs/task", f"{task!r} is not 'single' or 'multi'")
     mods = list(attrs["modalities"])
     n_classes = len(attrs["classes"])
     splits = {}
     for split in ("train", "val", "test"):
         data, labels = read_split(path, split)
-        if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+        if task == "single" and len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
             raise InputError(path, f"{split}/labels", f"labels outside 0..{n_classes - 1}")
+        if task == "multi" and (labels.ndim != 2 or labels.shape[1] != n_classes):
+            raise InputError(path, f"{split}/labels", f"must be [N, {n_classes}] multi-hot")
         splits[split] = ([data[m].reshape(len(labels), -1) for m in mods], labels.astype(np.int64))
     n_train = len(splits["train"][1])
     if n_train == 0:
@@ -68,7 +74,12 @@ def load_pairs(
         scaler = fit_scaler(splits["train"][0])
     out = {}
     for split, (arrays, labels) in splits.items():
-        a, b = apply_scaler(arrays, scaler)
-        out[split] = (a, b, labels)
-    info = {"modalities": mods, "classes": list(attrs["classes"]), "scaler": scaler}
+        out[split] = (*apply_scaler(arrays, scaler), labels)
+    info = {
+        "modalities": mods,
+        "classes": list(attrs["classes"]),
+        "task": task,
+        "n_available": int(n_train),
+        "scaler": scaler,
+    }
     return out, info

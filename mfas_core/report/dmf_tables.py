@@ -36,6 +36,30 @@ def _fmt(values, scale: float = 1.0, digits: int = 2) -> str:
     return f"{m:.{digits}f} ± {s:.{digits}f}"
 
 
+def _pairs_used(rows: list[dict]) -> str:
+    """`1200 training pairs`, or `5,000 of 50,000 training pairs (dmf.max_train)` where the
+    cap kept fewer than the split has (older metrics without the count read as uncapped)."""
+    r = rows[0]
+    available = r.get("n_train_available", r["n_train"])
+    if available <= r["n_train"]:
+        return f"{r['n_train']} training pairs"
+    return f"{r['n_train']:,} of {available:,} training pairs (`dmf.max_train` cap)"
+
+
+def _all_label(mods: list[str]) -> str:
+    return "+".join(mods)
+
+
+def _conditions(mods: list[str], first_only: str | None = None) -> list[tuple[str, str]]:
+    """(key, label) of the table rows: every modality, then "m only" for each modality
+    (`first_only`, if given, first: Table 1 lists the damaged right half before the left)."""
+    order = list(mods)
+    if first_only is not None:
+        order.remove(first_only)
+        order.insert(0, first_only)
+    return [("both", _all_label(mods))] + [(f"only_{m}", f"{m} only") for m in order]
+
+
 def _setup_line(rows: list[dict]) -> str:
     r = rows[0]
     seeds = sorted({x["seed"] for x in rows})
@@ -47,7 +71,7 @@ def _setup_line(rows: list[dict]) -> str:
         else "no"
     )
     return (
-        f"Setup: {r['n_train']} training pairs, Adam lr {r['lr']}, batch {r['batch_size']}, "
+        f"Setup: {_pairs_used(rows)}, Adam lr {r['lr']}, batch {r['batch_size']}, "
         f"weight decay {r['weight_decay']}, sigmoid units, trained until validation accuracy "
         f"stopped improving for {r['patience']} epochs (cap {r['max_epochs']}; ran "
         f"{min(epochs)}-{max(epochs)} epochs, best-validation epoch {min(best)}-{max(best)}, "
@@ -70,8 +94,7 @@ def mnist_table(metrics: list[dict]) -> str:
         for cond, err in r["test_error"].items():
             by[(cond, r["model"], round(100 * r["damage"]))].append(err)
     params = {r["model"]: r["n_params"] for r in rows}
-    conds = [("both", f"{mods[0]}+{mods[1]}"), (f"only_{mods[1]}", f"{mods[1]} only")]
-    conds.append((f"only_{mods[0]}", f"{mods[0]} only"))
+    conds = _conditions(mods, first_only=mods[1])
     lines = [
         "# DMF on MNIST halves (paper Table 1)",
         "",
@@ -154,15 +177,18 @@ def dataset_table(metrics: list[dict]) -> str:
         raise ValueError(f"one dataset per table, got {datasets}")
     ds, mods = datasets[0], rows[0]["modalities"]
     models = models_of(rows)
-    conds = [("both", f"{mods[0]}+{mods[1]}"), (f"only_{mods[0]}", f"{mods[0]} only")]
-    conds.append((f"only_{mods[1]}", f"{mods[1]} only"))
+    conds = _conditions(mods)
     params = {r["model"]: r["n_params"] for r in rows}
+    trained = (
+        "trained on both modalities; a single-modality row zeroes the other input"
+        if len(mods) == 2
+        else f"trained on all {len(mods)} modalities; a single-modality row zeroes the others"
+    )
     lines = [
         f"# EMF / IMF / DMF on {ds} (paper Table 1 comparison)",
         "",
-        "Test error (%) of the discriminative networks, trained on both modalities; a "
-        "single-modality row zeroes the other input at test time only. Mean ± std over seeds; "
-        "best = lowest mean error.",
+        f"Test error (%) of the discriminative networks, {trained} at test time only. Mean ± "
+        "std over seeds; best = lowest mean error.",
         "",
         *md_header(
             ["input", *(f"{m.upper()} ({params[m]:,} params)" for m in models), "best"],
@@ -204,6 +230,18 @@ def _check_same_samples(code: list[dict], base: list[dict]) -> None:
             raise ValueError(f"{r['dataset']} seed {r['seed']}: baselines saw other samples")
 
 
+def _encdec_cap(rows: list[dict]) -> str:
+    """Where `dmf.encdec_max_train` kept fewer pairs than the training split has: how many."""
+    used = rows[0].get("encdec_n_train")
+    available = rows[0].get("encdec_n_train_available", used)
+    if used is None or available <= used:
+        return ""
+    return (
+        f" Encoder–decoders trained on {used:,} of {available:,} training pairs "
+        "(`dmf.encdec_max_train` cap)."
+    )
+
+
 def svm_table(evals: list[dict], baselines: list[dict], disc: list[dict]) -> str:
     """Markdown: SVM accuracy on the encoder-decoders' joint codes beside the raw-input
     baselines (raw concatenation, PCA with the code's dimension), one row per dataset and input
@@ -233,27 +271,33 @@ def svm_table(evals: list[dict], baselines: list[dict], disc: list[dict]) -> str
         b = base_ds[ds]
         seeds = sorted({r["seed"] for r in rows})
         r0 = rows[0]["svm"]
+        multi = rows[0].get("task") == "multi"
+        key = "mean_ap" if multi else "accuracy"
+        svm = (
+            f"multi-label: one linear SVM per label (one-vs-rest LinearSVC), C={r0['c']}, "
+            "scored by the mean over labels of the average precision (%) of its decision "
+            "values (paper Table 3, MIR-Flickr; no discriminative variant on multi-label "
+            "data); "
+            if multi
+            else f"SVM: {r0['kernel']} kernel, C={r0['c']}, "
+        )
         lines += [
             f"## {ds}",
             "",
-            f"SVM: {r0['kernel']} kernel, C={r0['c']}, {r0['n_train']} training pairs, "
+            f"{svm}{r0['n_train']} training pairs, "
             f"{rows[0]['n_test']} test pairs; joint code {rows[0]['code_dim']} units, PCA "
-            f"{b[0]['pca_components']} components; {len(seeds)} seed(s).",
+            f"{b[0]['pca_components']} components; {len(seeds)} seed(s).{_encdec_cap(rows)}",
             "",
             *md_header(
                 ["input", *(m.upper() for m in models), "raw inputs", "PCA", "best code", "disc."],
                 "l" + "r" * (len(models) + 2) + "lr",
             ),
         ]
-        for cond, label in (
-            ("both", f"{mods[0]}+{mods[1]}"),
-            (f"only_{mods[0]}", f"{mods[0]} only"),
-            (f"only_{mods[1]}", f"{mods[1]} only"),
-        ):
-            vals = {m: [r["accuracy"][cond] for r in rows if r["model"] == m] for m in models}
+        for cond, label in _conditions(mods):
+            vals = {m: [r[key][cond] for r in rows if r["model"] == m] for m in models}
             means = {m: float(np.mean(v)) for m, v in vals.items()}
             cells = [_fmt(vals[m], 100.0) for m in models]
-            cells += [_fmt([x["accuracy"][k][cond] for x in b], 100.0) for k in ("raw", "pca")]
+            cells += [_fmt([x[key][k][cond] for x in b], 100.0) for k in ("raw", "pca")]
             cells.append(_best(means))
             if cond == "both":
                 best_disc = [np.mean(disc_acc[(ds, m)]) for m in models if disc_acc[(ds, m)]]
@@ -289,15 +333,24 @@ def retrieval_table(evals: list[dict], baselines: list[dict]) -> str:
     ]
     base_ds = _by_dataset(baselines)
     for ds, rows in sorted(_by_dataset(evals).items()):
-        a, b = rows[0]["modalities"]
+        mods = rows[0]["modalities"]
         models = models_of(rows)
         base = base_ds[ds]
         seeds = sorted({r["seed"] for r in rows})
+        notes = ""
+        if len(mods) > 2:
+            notes += (
+                f" {len(mods)} modalities: retrieval is pairwise, one row per ordered pair (query "
+                "and items each encoded from its modality alone, every other zeroed); CCA is a "
+                "two-view method, fit per pair; raw cosine only for pairs of the same width."
+            )
+        if rows[0].get("task") == "multi":
+            notes += " Multi-label: an item is relevant when it shares a label with the query."
         lines += [
             f"## {ds}",
             "",
             f"{rows[0]['n_queries']} queries, {rows[0]['n_items']} items; CCA "
-            f"{base[0]['cca_components']} components; {len(seeds)} seed(s).",
+            f"{base[0]['cca_components']} components; {len(seeds)} seed(s).{notes}",
             "",
             *md_header(
                 [
@@ -311,13 +364,15 @@ def retrieval_table(evals: list[dict], baselines: list[dict]) -> str:
                 "l" + "r" * (len(models) + 3) + "l",
             ),
         ]
-        for key, label in ((f"{a}2{b}", f"{a}→{b}"), (f"{b}2{a}", f"{b}→{a}")):
+        pairs = [(a, b) for a in mods for b in mods if a != b]
+        for key, label in ((f"{a}2{b}", f"{a}→{b}") for a, b in pairs):
             vals = {m: [r["map"][key] for r in rows if r["model"] == m] for m in models}
             means = {m: float(np.mean(v)) for m, v in vals.items()}
             cells = [_fmt(vals[m], digits=4) for m in models]
             cells.append(_fmt([x["map"]["cca"][key] for x in base], digits=4))
             raw = [x["map"]["raw_cosine"] for x in base]
-            cells.append(_fmt([v[key] for v in raw], digits=4) if all(raw) else "n/a")
+            same_width = all(v and key in v for v in raw)
+            cells.append(_fmt([v[key] for v in raw], digits=4) if same_width else "n/a")
             cells.append(f"{np.mean([r['chance_map'] for r in rows]):.4f}")
             cells.append(_best(means))
             lines.append(md_row([label, *cells]))
