@@ -111,6 +111,7 @@ def test_a_kind_without_defaults_gets_mlp_backbones_for_its_file_modalities():
 
 def test_search_k_is_checked_against_the_three_modal_pool_of_one_layer_architectures():
     cfg = load("three_views.yaml")
+    cfg["search"]["datasets"] = ["mfeat3"]
     pool = 3 * 3 * 3 * len(cfg["search"].get("nonlinearities", ["relu", "sigmoid"]))
     cfg["search"]["k"] = pool + 1  # pix: conv of 3 blocks, fou and kar: MLPs of 3 layers
     with pytest.raises(ConfigError, match=rf"search\.k: {pool + 1} is larger than the {pool} "):
