@@ -10,6 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from mfas_core.runtime import pin_cpu_kernels
+
+# The same CPU kernels as the workflow's jobs (the Snakefile pins them before torch loads), so
+# that a test recomputing a job's numbers in this process rounds as the job did on any CPU.
+pin_cpu_kernels()
+
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOW_FILES = ("Snakefile", "rules", "workflow_scripts", "config", "profiles", "report")
 
