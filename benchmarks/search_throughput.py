@@ -10,6 +10,10 @@ Rates are for one training epoch over the training split per architecture. Optio
 (--full-search) also times the whole default search (levels 1..L) on the same features, with
 --workers processes as the workflow runs it.
 
+--random-step times one step of the paper's random search (K architectures of random depths
+1..L, one epoch) trained as one net holding every depth (what the search does) against one net
+per depth, one after another (how it trained before), with the largest score difference.
+
 --spaces adds a second table: per-architecture speed of K random two-layer candidates of the
 paper space (fusion_ops [concat]) next to the extended space (concat, product, gated,
 lowrank: a random mix, then K of each operator alone), for the given two modalities and for
@@ -36,6 +40,7 @@ import torch
 from mfas_core.data.registry import get_kind
 from mfas_core.data.schema import read_attrs, read_split
 from mfas_core.search.batched import BatchedFusion, candidate_seed
+from mfas_core.search.random import paper_draw
 from mfas_core.search.settings import SearchSettings, level_params
 from mfas_core.search.smbo import run_search_level
 from mfas_core.search.space import FUSION_OPS, SearchSpace
@@ -163,6 +168,31 @@ def spaces_table(data: FusionData, cfg: dict, k: int, device) -> list[str]:
     return lines
 
 
+def random_step_table(data: FusionData, space: SearchSpace, cfg: dict, kw: dict) -> list[str]:
+    """One paper random-search step: one mixed-depth net against one net per depth."""
+    rng = np.random.default_rng(1)
+    archs = list(dict.fromkeys(paper_draw(space, rng) for _ in range(cfg["k"] * 2)))[: cfg["k"]]
+    one = train_candidates(archs, data, seed=1, **kw)
+    t0 = time.perf_counter()
+    scores = {}
+    for depth in sorted({len(a) for a in archs}, reverse=True):
+        idx = [i for i, a in enumerate(archs) if len(a) == depth]
+        res = train_candidates([archs[i] for i in idx], data, seed=1, **kw)
+        scores |= {i: s for i, s in zip(idx, res.scores, strict=True)}
+    per_depth = time.perf_counter() - t0
+    diff = max(abs(one.scores[i] - scores[i]) for i in range(len(archs)))
+    depths = ", ".join(str(sum(len(a) == d for a in archs)) for d in range(1, space.max_layers + 1))
+    return [
+        f"One random-search step: K={len(archs)} architectures of depths 1..{space.max_layers} "
+        f"({depths} of each), 1 epoch; largest validation-score difference {diff:.4f}.",
+        "",
+        "| random-search step | s | ratio |",
+        "|---|---|---|",
+        f"| one net, every depth | {one.seconds:.2f} | {per_depth / one.seconds:.2f}× |",
+        f"| one net per depth | {per_depth:.2f} | 1 |",
+    ]
+
+
 def main(argv: list[str] | None = None) -> str:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -184,6 +214,9 @@ def main(argv: list[str] | None = None) -> str:
     )
     ap.add_argument("--workers", type=int, default=2, help="processes for (a2) and the full search")
     ap.add_argument("--full-search", action="store_true", help="also time levels 1..L")
+    ap.add_argument(
+        "--random-step", action="store_true", help="also: a mixed-depth step, one net vs per depth"
+    )
     ap.add_argument(
         "--spaces", action="store_true", help="also: paper vs extended space, N=2 vs N=3"
     )
@@ -262,6 +295,8 @@ def main(argv: list[str] | None = None) -> str:
             f"K={cfg['k']}, E_train={cfg['epochs']}; {n} architectures; {args.workers} "
             f"processes): {total:.1f} s wall.",
         ]
+    if args.random_step:
+        lines += ["", *random_step_table(data, space, cfg, kw)]
     if args.spaces:
         lines += ["", *spaces_table(data, cfg, args.spaces_k or cfg["k"], dev)]
     text = "\n".join(lines)

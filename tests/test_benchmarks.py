@@ -236,6 +236,20 @@ def test_search_throughput_prints_rates_and_the_full_search_time(features, avmni
     assert re.search(rf"Whole default search \(L=2.*: {NUMBER} s wall", text)
 
 
+def test_search_throughput_times_a_mixed_depth_random_step_against_one_net_per_depth(
+    features, avmnist_h5, monkeypatch
+):
+    small_search(monkeypatch, search_throughput)
+    text = search_throughput.main(
+        ["--features", *features, "--data", str(avmnist_h5), "--loop-batches", "2"]
+        + ["--one-by-one", "1", "--workers", "1", "--random-step"]
+    )
+    assert re.search(rf"largest validation-score difference {NUMBER}", text)
+    rows = {r[0]: r[1:] for r in table_rows(text)}
+    assert float(rows["one net, every depth"][0]) > 0 and float(rows["one net per depth"][0]) > 0
+    assert re.fullmatch(rf"{NUMBER}×", rows["one net, every depth"][1])
+
+
 def test_search_throughput_reports_the_extended_space_beside_the_paper_space_for_two_and_three_modalities(
     features, monkeypatch
 ):

@@ -77,11 +77,38 @@ def test_more_workers_than_candidates_gives_one_candidate_per_process(data):
 MIXED = [((1, 1, 1),), ((3, 2, 1), (1, 1, 2)), ((2, 2, 2),), ((1, 2, 3), (2, 1, 1), (3, 1, 2))]
 
 
-def test_plan_groups_candidates_by_depth_and_balances_whole_groups_over_workers():
-    assert plan_chunks(MIXED, 1) == [[[3], [1], [0, 2]]]
-    assert plan_chunks(MIXED, 2) == [[[3]], [[1], [0, 2]]]
-    assert plan_chunks(ARCHS, 2) == [[[0, 1]], [[2]]]  # one depth: contiguous chunks
+def test_plan_trains_every_depth_in_one_net_and_splits_it_into_contiguous_chunks():
+    assert plan_chunks(MIXED, 1) == [[[0, 1, 2, 3]]]
+    assert plan_chunks(MIXED, 2) == [[[0, 1]], [[2, 3]]]
+    assert plan_chunks(ARCHS, 2) == [[[0, 1]], [[2]]]
     assert plan_chunks(MIXED, 2) == plan_chunks(list(MIXED), 2)
+
+
+def test_mixed_depth_net_trains_each_candidate_as_its_own_depth_net_does(data):
+    """One net of depths 1, 2, 1, 3 against one net per depth: same weights, same scores."""
+    mixed = train_candidates(MIXED, data, seed=5, **TRAIN)
+    by_depth = {}
+    for depth in (1, 2, 3):
+        idx = [i for i, a in enumerate(MIXED) if len(a) == depth]
+        res = train_candidates([MIXED[i] for i in idx], data, seed=5, **TRAIN)
+        by_depth |= {i: (res.scores[j], res.layers[j], res.bank_keys[j]) for j, i in enumerate(idx)}
+    for k, arch in enumerate(MIXED):
+        score, layers, keys = by_depth[k]
+        assert mixed.bank_keys[k] == keys and len(mixed.layers[k]) == len(arch)
+        assert mixed.scores[k] == pytest.approx(score, abs=1.5 / len(data.labels["val"]))
+        for (wm, bm), (wd, bd) in zip(mixed.layers[k], layers, strict=True):
+            assert torch.allclose(wm, wd, atol=1e-5) and torch.allclose(bm, bd, atol=1e-5)
+
+
+def test_mixed_depth_forward_reads_each_candidates_own_last_layer(data):
+    model = BatchedFusion(MIXED, data.sizes, 16, 10, TRAIN["nonlinearities"])
+    model.init_candidates([torch.Generator().manual_seed(i) for i in range(4)], None)
+    xs = [data.x[0]["val"][:, :20], data.x[1]["val"][:, :20]]
+    out = model(xs)
+    for k, arch in enumerate(MIXED):
+        alone = BatchedFusion([arch], data.sizes, 16, 10, TRAIN["nonlinearities"])
+        alone.init_candidates([torch.Generator().manual_seed(k)], None)
+        assert torch.allclose(out[k], alone(xs)[0], atol=1e-6)
 
 
 def test_mixed_depths_give_each_candidate_its_score_when_trained_alone(data):

@@ -89,7 +89,7 @@ def test_cosine_schedule_never_leaves_its_range():
 
 def test_dropout_masks_keep_half_and_double_the_kept_units():
     gens = [torch.Generator().manual_seed(s) for s in (1, 2)]
-    keep, scale = _dropout_keep(gens, n_layers=2, steps=3, batch=50, width=40, p=0.5)
+    keep, scale = _dropout_keep(gens, depths=[2, 2], steps=3, batch=50, width=40, p=0.5)
     assert keep.shape == (3, 2, 2, 50, 40)
     assert set(keep.unique().tolist()) == {0.0, 1.0}
     assert keep.mean().item() == pytest.approx(0.5, abs=0.02) and scale == 2.0
@@ -98,14 +98,23 @@ def test_dropout_masks_keep_half_and_double_the_kept_units():
 
 @pytest.mark.parametrize("p", [0.2, 0.7])
 def test_dropout_masks_keep_about_1_minus_p_for_any_p(p):
-    keep, scale = _dropout_keep([torch.Generator().manual_seed(1)], 2, 3, 50, 40, p)
+    keep, scale = _dropout_keep([torch.Generator().manual_seed(1)], [2], 3, 50, 40, p)
     assert keep.mean().item() == pytest.approx(1 - p, abs=0.015)
     assert scale == pytest.approx(1 / (1 - p), rel=0.01)
 
 
 def test_dropout_masks_come_from_the_candidates_generator():
-    make = lambda s: _dropout_keep([torch.Generator().manual_seed(s)], 1, 2, 8, 8, 0.5)[0]  # noqa: E731
+    make = lambda s: _dropout_keep([torch.Generator().manual_seed(s)], [1], 2, 8, 8, 0.5)[0]  # noqa: E731
     assert torch.equal(make(5), make(5)) and not torch.equal(make(5), make(6))
+
+
+def test_a_candidates_dropout_masks_do_not_depend_on_the_depths_beside_it():
+    gen = lambda: [torch.Generator().manual_seed(3), torch.Generator().manual_seed(4)]  # noqa: E731
+    alone, _ = _dropout_keep(gen()[1:], [2], 3, 8, 8, 0.5)
+    beside, _ = _dropout_keep(gen(), [4, 2], 3, 8, 8, 0.5)
+    assert beside.shape == (3, 4, 2, 8, 8)
+    assert torch.equal(beside[:, :2, 1], alone[:, :, 0])
+    assert not beside[:, 2:, 1].any()  # above its last layer: never read, zero
 
 
 def test_dropout_changes_training_and_is_reproducible(data):

@@ -5,12 +5,14 @@ One sampled architecture with layers γ_l = (t_1, …, t_N, p) over N modalities
 then a linear head on h_L (dropout after every fusion layer during training); for two
 modalities this is the paper's W_l [x_m ; y_n ; h_(l-1)].
 
-`BatchedFusion` holds K such networks with the same number of layers as stacked tensors so
-one optimizer step trains all K: each W_l is stored as N + 1 row blocks (one per modality,
-each zero-padded to that modality's widest tap, then the h_(l-1) rows), applied with
-torch.bmm. Padded rows see only zero inputs, so they get zero gradient and stay zero: each
-candidate computes exactly what it would compute alone. Per-candidate nonlinearities are
-applied by mask.
+`BatchedFusion` holds K such networks as stacked tensors so one optimizer step trains all K:
+each W_l is stored as N + 1 row blocks (one per modality, each zero-padded to that modality's
+widest tap, then the h_(l-1) rows), applied with torch.bmm. Padded rows see only zero inputs,
+so they get zero gradient and stay zero: each candidate computes exactly what it would
+compute alone. Per-candidate nonlinearities are applied by mask. Candidates of different
+depths train together in a net as deep as the deepest (the random search draws every depth
+in one step): a shallower candidate's head reads its own last layer (a 0/1 exit mask), and
+the layers above it stay zero, are never read and get zero gradient.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ class WeightBank:
 
 
 class BatchedFusion(nn.Module):
-    """K fusion networks with L layers each, trained as one model.
+    """K fusion networks of up to L layers each (L = the deepest), trained as one model.
 
     Inputs to forward: one tensor per modality, x_i [M_i, B, D_i], every tap of a modality
     zero-padded to its widest one. Output: logits [K, B, C]. `sizes[i]` lists the tap widths of
@@ -105,11 +107,8 @@ class BatchedFusion(nn.Module):
         dropout: float = 0.0,
     ):
         super().__init__()
-        lengths = {len(a) for a in archs}
-        if len(lengths) != 1:
-            raise ValueError(
-                f"BatchedFusion: candidates must have one depth, got {sorted(lengths)}"
-            )
+        if not archs:
+            raise ValueError("BatchedFusion: no candidates")
         self.archs = [tuple(a) for a in archs]
         self.sizes = [list(s) for s in sizes]
         n_mod = len(self.sizes)
@@ -121,8 +120,14 @@ class BatchedFusion(nn.Module):
             )
         self.width, self.n_out, self.dropout = width, n_out, float(dropout)
         self.nonlinearities = check_nonlinearities(list(nonlinearities))
-        k, n_layers = len(archs), lengths.pop()
+        k, n_layers = len(archs), max(len(a) for a in archs)
         self.k, self.n_layers = k, n_layers
+        self.depths = [len(a) for a in archs]
+        self.mixed = len(set(self.depths)) > 1
+        # exit[l, k] = 1 where layer l is candidate k's last (its head reads it): mixed depths
+        exit_ = torch.zeros(n_layers, k, 1, 1)
+        exit_[torch.tensor(self.depths) - 1, torch.arange(k)] = 1.0
+        self.register_buffer("exit", exit_, persistent=False)
         # per modality, its rows of every W_l: [L, K, D_i, W]
         self.wt = nn.ParameterList(
             nn.Parameter(torch.zeros(n_layers, k, max(s), width)) for s in self.sizes
@@ -132,15 +137,16 @@ class BatchedFusion(nn.Module):
         self.wo = nn.Parameter(torch.zeros(k, width, n_out))
         self.bo = nn.Parameter(torch.zeros(k, 1, n_out))
         # taps[i]: 0-based tap of modality i per (layer, candidate), layer major: [L*K]
-        taps = torch.tensor([[[a[li][i] - 1 for a in archs] for li in range(n_layers)]
-                             for i in range(n_mod)])  # fmt: skip
+        # (tap 1 above a shallower candidate's last layer: that layer is never read)
+        taps = torch.tensor([[[a[li][i] - 1 if li < len(a) else 0 for a in archs]
+                              for li in range(n_layers)] for i in range(n_mod)])  # fmt: skip
         self.register_buffer("taps", taps.reshape(n_mod, -1), persistent=False)
         self._mix_cache = None  # (device, per-layer float weights) for the fast path
         # Per layer: [(activation name, bool mask [K,1,1] or None if every candidate uses it)].
         self._acts: list[list[tuple[str, torch.Tensor | None]]] = []
         for li in range(n_layers):
-            used = [a[li][n_mod] - 1 for a in archs]
-            names = sorted(set(used))
+            used = [a[li][n_mod] - 1 if li < len(a) else None for a in archs]
+            names = sorted({u for u in used if u is not None})
             if len(names) == 1:
                 self._acts.append([(self.nonlinearities[names[0]], None)])
             else:
@@ -164,7 +170,7 @@ class BatchedFusion(nn.Module):
         a fusion layer whose bank key exists starts from the bank instead."""
         with torch.no_grad():
             for k, gen in enumerate(generators):
-                for layer in range(self.n_layers):
+                for layer in range(len(self.archs[k])):
                     fan_in = layer_in_size(self.archs[k], layer, self.sizes, self.width)
                     bound = fan_in**-0.5
                     w = (torch.rand(fan_in, self.width, generator=gen) * 2 - 1) * bound
@@ -219,13 +225,16 @@ class BatchedFusion(nn.Module):
             picked = x.index_select(0, taps)  # [L*K, B, D_i]
             a = torch.baddbmm(a, picked, w.reshape(n_layers * k, -1, self.width))
         a = a.view(n_layers, k, bsz, self.width)
-        h = None
+        h = out = None
         for layer in range(n_layers):
             z = a[layer] if h is None else torch.baddbmm(a[layer], h, self.wh[layer - 1])
             h = self._activate(layer, z)
             if drop is not None:
                 h = h * drop[layer]
-        return torch.baddbmm(self.bo, h, self.wo)
+            if self.mixed:  # each candidate's head reads its own last layer
+                part = h * self.exit[layer]
+                out = part if out is None else out + part
+        return torch.baddbmm(self.bo, out if self.mixed else h, self.wo)
 
     # --- fast training path: hand-written backward into one flat gradient buffer -------------
 
@@ -315,6 +324,11 @@ class FastStep:
         self.da_layers = self.da.unbind(0)
         self.da_pairs = self.da.view(pairs, batch, w)
         self.mixes = model._mix_weights()
+        # mixed depths: the heads read h_out = Σ_l exit_l · h_l; dh_out flows back into each
+        # candidate's own last layer
+        self.exit = model.exit.to(**opts).unbind(0) if model.mixed else None
+        self.h_out = torch.empty(k, batch, w, **opts) if model.mixed else None
+        self.dh_out = torch.empty(k, batch, w, **opts) if model.mixed else None
 
     def _activate(self, layer: int, z: torch.Tensor) -> None:
         h, d = self.h[layer], self.d[layer]
@@ -356,18 +370,31 @@ class FastStep:
             self._activate(layer, z)
             if drop is not None:
                 self.pair[layer].mul_(drop[layer])
-        h_t = self.h_t[n_layers - 1]
+        ex = self.exit
+        if ex is None:
+            h_t = self.h_t[n_layers - 1]
+        else:
+            torch.mul(self.h[0], ex[0], out=self.h_out)
+            for layer in range(1, n_layers):
+                self.h_out.addcmul_(self.h[layer], ex[layer])
+            h_t = self.h_out.transpose(1, 2)
         torch.baddbmm(self.bo_t, self.wo_t, h_t, out=self.logits_t)
         dlog_t = dlogits_fn(self.logits_t)  # [K, C, B]
         dlog = dlog_t.transpose(1, 2)
         torch.bmm(h_t, dlog, out=self.g_wo)
         torch.sum(dlog_t, 2, keepdim=True, out=self.g_bo_t)
-        dh = torch.bmm(dlog, self.wo_t, out=self.dh)
+        if ex is None:
+            dh = torch.bmm(dlog, self.wo_t, out=self.dh)
+        else:
+            dh_out = torch.bmm(dlog, self.wo_t, out=self.dh_out)
+            dh = torch.mul(dh_out, ex[n_layers - 1], out=self.dh)
         for layer in range(n_layers - 1, -1, -1):
             dz = torch.mul(dh, self.d[layer], out=self.da_layers[layer])
             if layer > 0:
                 torch.bmm(self.h_t[layer - 1], dz, out=self.g_wh[layer - 1])
                 dh = torch.bmm(dz, self.wh_t[layer - 1], out=self.dh)
+                if ex is not None:
+                    dh.addcmul_(dh_out, ex[layer - 1])
         torch.sum(self.da, 2, keepdim=True, out=self.g_b)
         for x, g in zip(xs, self.g_wt, strict=True):
             torch.bmm(x.transpose(1, 2), self.da_pairs, out=g)

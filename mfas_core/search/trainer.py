@@ -180,22 +180,26 @@ def _dlogits_multi(y_t: torch.Tensor, coef, logits_t: torch.Tensor) -> torch.Ten
 
 
 def _dropout_keep(
-    gens: list[torch.Generator], n_layers: int, steps: int, batch: int, width: int, p: float
+    gens: list[torch.Generator], depths: list[int], steps: int, batch: int, width: int, p: float
 ) -> tuple[torch.Tensor, float]:
-    """Dropout keep-masks for one epoch, [steps, L, K, B, W] float 0/1, and the scale
-    1/(1-p) the kept units are multiplied by.
+    """Dropout keep-masks for one epoch, [steps, L, K, B, W] float 0/1 (L = max depth), and
+    the scale 1/(1-p) the kept units are multiplied by.
 
-    Each candidate's masks come from its own generator, as random bytes in [steps, L, B, W]
+    Each candidate's masks come from its own generator, as random bytes in [steps, depth, B, W]
     order (8 per 64-bit draw, several times cheaper than uniform floats): a unit is kept when
-    its byte is below round(256·(1-p)), so p is used in steps of 1/256 (0.5 exactly).
+    its byte is below round(256·(1-p)), so p is used in steps of 1/256 (0.5 exactly). A
+    candidate draws for its own depth only, so its masks do not depend on the others beside
+    it; the layers above a shallower candidate's last get zeros (they are never read).
     """
     keep = round(256 * (1 - p))
-    n = steps * n_layers * batch * width
-    masks = torch.empty(steps, n_layers, len(gens), batch, width)
-    for k, g in enumerate(gens):
+    n_layers = max(depths)
+    fill = torch.empty if min(depths) == n_layers else torch.zeros
+    masks = fill(steps, n_layers, len(gens), batch, width)
+    for k, (g, depth) in enumerate(zip(gens, depths, strict=True)):
+        n = steps * depth * batch * width
         raw = torch.randint(-(2**63), 2**63 - 1, ((n + 7) // 8,), generator=g, dtype=torch.int64)
-        bytes_ = raw.view(torch.uint8)[:n].view(steps, n_layers, batch, width)
-        torch.lt(bytes_, keep, out=masks[:, :, k])
+        bytes_ = raw.view(torch.uint8)[:n].view(steps, depth, batch, width)
+        torch.lt(bytes_, keep, out=masks[:, :depth, k])
     return masks, 256 / keep
 
 
@@ -282,7 +286,7 @@ def _train_together(archs: list[Arch], data: FusionData, progress=None, **kw) ->
             hot = offsets + (targets * bsz + torch.arange(bsz, device=device)).view(steps, 1, bsz)
             grads = [partial(_dlogits_single, h, minus_one, bsz) for h in hot.view(steps, -1)]
         if dropout > 0:
-            keep, scale = _dropout_keep(gens, model.n_layers, steps, bsz, width, dropout)
+            keep, scale = _dropout_keep(gens, model.depths, steps, bsz, width, dropout)
             keep = keep.to(device).unbind(0)
         for s in range(steps):
             for flat, r, g in zip(flats, rows, gathered, strict=True):
@@ -300,8 +304,8 @@ def _train_together(archs: list[Arch], data: FusionData, progress=None, **kw) ->
         better = score > best
         best = torch.where(better, score, best)
         best_macro = torch.where(better, macro, best_macro)
-    layers = [[model.get_layer(i, li) for li in range(model.n_layers)] for i in range(k)]
-    keys = [[model.bank_key(i, li) for li in range(model.n_layers)] for i in range(k)]
+    layers = [[model.get_layer(i, li) for li in range(d)] for i, d in enumerate(model.depths)]
+    keys = [[model.bank_key(i, li) for li in range(d)] for i, d in enumerate(model.depths)]
     return TrainResult(
         scores=best.tolist(),
         macro_f1=best_macro.tolist(),
@@ -339,7 +343,7 @@ def _train_ops_together(archs, data: FusionData, progress, fusion_ops, rank, **k
     for epoch in range(epochs):
         perm = torch.randperm(n, generator=data_gen)[: steps * bsz].to(device)
         if dropout > 0:
-            keep, scale = _dropout_keep(gens, model.n_layers, steps, bsz, width, dropout)
+            keep, scale = _dropout_keep(gens, [model.n_layers] * k, steps, bsz, width, dropout)
         for s in range(steps):
             idx = perm[s * bsz : (s + 1) * bsz]
             xs = [x["train"].index_select(1, idx) for x in data.x]
@@ -393,19 +397,18 @@ def plan_chunks(
 ) -> list[list[list[int]]]:
     """Which process trains which candidates: per process, a list of chunks of indices.
 
-    Candidates are grouped by depth (a `BatchedFusion` holds one depth) and, given
-    `n_modalities` and several `fusion_ops`, into all-concat candidates (the hand-written
-    BatchedFusion) and the others (one OpsFusion); with one operator this is by depth. With at least as many
-    depth groups as workers, whole groups go to processes, deepest first, each to the process
-    with the least work so far (cost ~ depth + 1 per group). Otherwise the groups are split
-    into contiguous chunks until there are `workers` of them. The plan depends only on the
-    architectures' order and `workers`, so the same config always trains the same chunks
-    and gives bit-identical numbers.
+    All-concat candidates of every depth form one group (one hand-written `BatchedFusion`
+    holds mixed depths); given `n_modalities` and several `fusion_ops`, the others are grouped
+    by depth (one OpsFusion each). With at least as many groups as workers, whole groups go to
+    processes, deepest first, each to the process with the least work so far (cost ~ deepest
+    + 1 per group). Otherwise the groups are split into contiguous chunks until there are
+    `workers` of them. The plan depends only on the architectures' order and `workers`, so
+    the same config always trains the same chunks and gives bit-identical numbers.
     """
     groups: dict[tuple, list[int]] = {}
     for i, a in enumerate(archs):
-        ops = () if n_modalities is None else (all_concat(a, n_modalities, fusion_ops),)
-        groups.setdefault((len(a), ops), []).append(i)
+        concat = n_modalities is None or all_concat(a, n_modalities, fusion_ops)
+        groups.setdefault((0 if concat else len(a), concat), []).append(i)
     chunks = [groups[d] for d in sorted(groups, reverse=True)]
     workers = max(1, min(workers, len(archs)))
     if len(chunks) < workers:
@@ -425,12 +428,12 @@ def plan_chunks(
     for c in chunks:
         w = int(np.argmin(load))
         plan[w].append(c)
-        load[w] += len(archs[c[0]]) + 1
+        load[w] += max(len(archs[i]) for i in c) + 1
     return [p for p in plan if p]
 
 
 def _train_chunks(archs: list[Arch], chunks: list[list[int]], data, progress, kwargs) -> dict:
-    """Train each chunk (one depth, one operator per layer) as one net, one after another."""
+    """Train each chunk (all-concat candidates, or one depth of others) as one net, in turn."""
     out = {}
     for c in chunks:
         res = _train_together([archs[i] for i in c], data, progress=progress, **kwargs)
@@ -474,9 +477,9 @@ def train_candidates(
     start from `bank` where their key is present; the bank itself is not modified here
     (the caller decides what to write back). The last incomplete batch of an epoch is dropped.
     `data` must already be on `device`. `progress`: optional tqdm-like object with .update(n).
-    Candidates of different depths train as one batched net per depth (`plan_chunks`), and
-    with several `fusion_ops` per depth and per-layer operators: all-concat groups on the
-    hand-written BatchedFusion path, the others as one OpsFusion each (autograd).
+    Candidates of different depths train as one batched net (`plan_chunks`): all-concat
+    candidates on the hand-written BatchedFusion path, with several `fusion_ops` the others as
+    one OpsFusion per depth (autograd).
 
     workers > 1 (CPU only, where fork exists): the candidates are split by `plan_chunks`,
     trained at the same time by this process and forked workers. A candidate's numbers do not
