@@ -161,7 +161,8 @@ def robustness_settings():
 
 
 def dmf_train_settings(wildcards):
-    return dmf_train_params(DMF, wildcards.variant, DEVICE)
+    group = DATASETS[wildcards.dataset]["group"]
+    return dmf_train_params(DMF, wildcards.variant, DEVICE, group)
 
 
 def dmf_eval_settings():

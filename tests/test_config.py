@@ -80,6 +80,20 @@ def test_search_dataset_must_be_defined():
         check_config(cfg, dataset_instances(cfg))
 
 
+def test_a_dmf_training_cap_for_a_dataset_dmf_does_not_train_is_an_error_naming_the_key():
+    cfg = load("config.yaml")
+    cfg["dmf"]["encdec_max_train"] = {"mnist_halves": 5000, "avmnist": 100}
+    with pytest.raises(ConfigError, match=r"dmf\.encdec_max_train\.avmnist"):
+        check_config(cfg, dataset_instances(cfg))
+
+
+def test_default_config_caps_dmf_training_on_mnist_halves_only():
+    cfg = load("config.yaml")
+    for key in ("max_train", "encdec_max_train"):
+        assert cfg["dmf"][key] == {"mnist_halves": 5000}
+    assert load("paper.yaml")["dmf"]["max_train"] == 0
+
+
 def test_bring_your_own_kind_needs_a_path():
     cfg = load("config.yaml")
     cfg["datasets"]["mine"] = {"kind": "hdf5"}

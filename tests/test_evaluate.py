@@ -15,11 +15,13 @@ from test_dmf import SMALL, write_digit_halves
 
 from mfas_core.dmf.evaluate import (
     _retrieval,
+    average_precisions,
     chance_map,
     evaluate_baselines,
     evaluate_encdec,
     evaluation_samples,
     mean_average_precision,
+    rbf_svc_predict,
     svm_accuracy,
 )
 from mfas_core.dmf.settings import EvalSettings
@@ -45,6 +47,24 @@ def test_map_is_one_when_items_cluster_by_label_and_near_chance_when_random():
     noise = rng.randn(200, 16)
     random_map = mean_average_precision(noise[:100], labels[:100], noise[100:], labels[100:])
     assert abs(random_map - chance_map(labels[:100], labels[100:])) < 0.08
+
+
+def test_average_precisions_of_every_row_equal_scikit_learns_with_tied_scores():
+    from sklearn.metrics import average_precision_score
+
+    rng = np.random.default_rng(0)
+    relevant = rng.random((40, 200)) < 0.2
+    scores = np.round(rng.random((40, 200)), 2)  # about two items per distinct score
+    want = [average_precision_score(r, s) for r, s in zip(relevant, scores, strict=True)]
+    np.testing.assert_allclose(average_precisions(relevant, scores), want, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_classes", [2, 10])
+def test_rbf_svc_predict_equals_scikit_learns_predict_on_digits(n_classes):
+    x, y = load_digits(return_X_y=True)
+    y = y % n_classes
+    svm = SVC(C=1.0, kernel="rbf").fit(x[:800], y[:800])
+    assert np.array_equal(rbf_svc_predict(svm, x[800:], chunk=300), svm.predict(x[800:]))
 
 
 def test_chance_map_of_balanced_labels_is_one_over_the_classes():

@@ -155,3 +155,11 @@ def test_the_final_tables_setup_states_the_whole_section_and_the_search_seeds():
 def test_a_config_section_without_a_key_is_named_when_params_are_built():
     with pytest.raises(ConfigError, match=r"final\.width is missing"):
         final_train_params({k: v for k, v in FINAL.items() if k != "width"})
+
+
+def test_a_training_cap_mapping_caps_the_datasets_it_names_and_no_other():
+    capped = DMF | {"max_train": {"mnist_halves": 5000}, "encdec_max_train": {"mnist_halves": 300}}
+    assert dmf_train_params(capped, "disc", "cpu", "mnist_halves")["max_train"] == 5000
+    assert dmf_train_params(capped, "encdec", "cpu", "mnist_halves")["max_train"] == 300
+    assert dmf_train_params(capped, "disc", "cpu", "mine")["max_train"] == 0  # all pairs
+    assert dmf_train_params(DMF | {"max_train": 700}, "disc", "cpu", "mine")["max_train"] == 700

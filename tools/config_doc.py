@@ -45,6 +45,10 @@ def schema_path() -> Path:
 
 
 def _type(prop: dict) -> str:
+    if "oneOf" in prop:
+        return " or ".join(_type(p) for p in prop["oneOf"])
+    if prop.get("type") == "object" and isinstance(prop.get("additionalProperties"), dict):
+        return f"mapping name → {_type(prop['additionalProperties'])}"
     t = prop.get("type", "")
     if isinstance(t, list):
         t = " or ".join(t)

@@ -42,7 +42,7 @@ class DMFSettings:
     batch_size: int = 128
     lr: float = 0.003
     weight_decay: float = 0.0
-    max_train: int = 10000
+    max_train: int = 0
     val_max: int = 2000
     modality_dropout: float = 0.0
     cd: CDSettings | None = None
@@ -55,12 +55,22 @@ class DMFSettings:
         return build(cls, params, "dmf")
 
 
-def train_params(dmf: dict, variant: str, device: str) -> dict:
-    """The `settings` param of rule train_dmf for one variant: what that variant reads."""
+def training_cap(cap: int | dict, dataset: str | None) -> int:
+    """A `max_train` / `encdec_max_train` value for one dataset (its name under `datasets`):
+    a number caps every dataset; a mapping caps those it names, every other one is uncapped."""
+    if isinstance(cap, dict):
+        return int(cap.get(dataset, 0))
+    return int(cap)
+
+
+def train_params(dmf: dict, variant: str, device: str, dataset: str | None = None) -> dict:
+    """The `settings` param of rule train_dmf for one variant of one dataset (its name under
+    `datasets`, which a per-dataset training cap is keyed by): what that variant reads."""
     if variant not in VARIANTS:
         raise ValueError(f"DMF variant {variant!r} is not one of {VARIANTS}")
     out = pick(dmf, SHARED_KEYS, "dmf")
     out |= {name: dmf[key] for name, key in VARIANT_KEYS[variant].items()}
+    out["max_train"] = training_cap(out["max_train"], dataset)
     out["modality_dropout"] = dmf["modality_dropout"] if variant == "encdec" else 0.0
     cd = None
     if variant in dmf["cd_pretrain"]:
