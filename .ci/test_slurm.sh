@@ -132,13 +132,16 @@ say "SLURM run: snakemake --profile profiles/slurm ${CONFIG[*]} -- ${TARGETS[*]}
 start=$(date +%s)
 (cd "$WORK/slurm" && timeout --kill-after=30 "${SLURM_RUN_TIMEOUT:-3600}" "$SNAKEMAKE" --profile profiles/slurm "${CONFIG[@]}" -- "${TARGETS[@]}") \
   >"$WORK/slurm.out" 2>&1 || { tail -40 "$WORK/slurm.out" >&2; fail "the SLURM run failed or ran past ${SLURM_RUN_TIMEOUT:-3600} s (log: $WORK/slurm.out)"; }
-say "SLURM run finished in $(( $(date +%s) - start )) s"
+slurm_s=$(( $(date +%s) - start ))
+say "SLURM run finished in $slurm_s s"
 
 say "local run: snakemake --cores 2 ${CONFIG[*]} -- ${TARGETS[*]}"
 start=$(date +%s)
 (cd "$WORK/local" && "$SNAKEMAKE" --cores 2 "${CONFIG[@]}" -- "${TARGETS[@]}") \
   >"$WORK/local.out" 2>&1 || { tail -40 "$WORK/local.out" >&2; fail "the local run failed (log: $WORK/local.out)"; }
-say "local run finished in $(( $(date +%s) - start )) s"
+local_s=$(( $(date +%s) - start ))
+say "local run finished in $local_s s"
+say "SLURM-to-local wall ratio: $(awk -v a="$slurm_s" -v b="$local_s" 'BEGIN { printf "%.2f", a / b }') ($slurm_s s / $local_s s)"
 
 "$PYTHON" "$REPO/.ci/compare_slurm_run.py" "$WORK/slurm" "$WORK/local" "${TARGETS[@]}" \
   || fail "SLURM run differs from the local run (see above)"
