@@ -68,11 +68,8 @@ def check_config(config: dict, instances: dict[str, dict], source: str = "config
     for key in ("max_train", "encdec_max_train"):
         cap = config["dmf"][key]
         for ds in cap if isinstance(cap, dict) else ():
-            if ds not in config["dmf"]["datasets"]:
-                raise ConfigError(
-                    f"{source}: dmf.{key}.{ds}: not a dataset of dmf.datasets "
-                    f"{config['dmf']['datasets']}"
-                )
+            if ds not in config["datasets"]:
+                raise ConfigError(f"{source}: dmf.{key}.{ds}: not a dataset under `datasets`")
     s = config["search"]
     if s["t_min"] > s["t_max"]:
         raise ConfigError(f"{source}: search.t_min: {s['t_min']} is larger than t_max {s['t_max']}")

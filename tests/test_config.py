@@ -80,11 +80,17 @@ def test_search_dataset_must_be_defined():
         check_config(cfg, dataset_instances(cfg))
 
 
-def test_a_dmf_training_cap_for_a_dataset_dmf_does_not_train_is_an_error_naming_the_key():
+def test_a_dmf_training_cap_for_an_undefined_dataset_is_an_error_naming_the_key():
     cfg = load("config.yaml")
-    cfg["dmf"]["encdec_max_train"] = {"mnist_halves": 5000, "avmnist": 100}
-    with pytest.raises(ConfigError, match=r"dmf\.encdec_max_train\.avmnist"):
+    cfg["dmf"]["encdec_max_train"] = {"mnist_halves": 5000, "mnist_halfs": 100}
+    with pytest.raises(ConfigError, match=r"dmf\.encdec_max_train\.mnist_halfs"):
         check_config(cfg, dataset_instances(cfg))
+
+
+def test_a_dmf_training_cap_may_name_a_dataset_dmf_does_not_train():
+    cfg = load("config.yaml")
+    cfg["dmf"]["datasets"] = ["mfeat"]  # the default caps still name mnist_halves
+    check_config(cfg, dataset_instances(cfg))
 
 
 def test_default_config_caps_dmf_training_on_mnist_halves_only():
