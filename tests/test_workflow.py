@@ -187,8 +187,12 @@ def test_dry_run_through_the_slurm_profile_plans_every_job_with_its_resources(tm
     assert "This was a dry-run" in out
     profile = yaml.safe_load((workdir / "profiles" / "slurm" / "config.yaml").read_text())
     assert profile["executor"] == "slurm"
-    jobs = re.findall(r"^rule (\w+):\n(.*?)(?=\n\n|\Z)", out, flags=re.M | re.S)
+    # jobs of a group job are printed indented under its "Group job <name>" line
+    jobs = re.findall(r"^\s*rule (\w+):\n(.*?)(?=\n\n|\Z)", out, flags=re.M | re.S)
     rules = {r for r, _ in jobs}
+    groups = re.findall(r"Group job (\w+) ", out)
+    assert groups.count("search") == 6  # one per search (2 datasets x 3 seeds): its levels
+    assert set(groups) == set(profile["groups"].values()) == {"search", "dmf"}
     assert {"prepare_data", "train_backbone", "search_level", "train_dmf"} <= rules
     assert set(profile["set-resources"]) <= rules  # no request for a rule that does not exist
     for rule, block in jobs:
