@@ -29,25 +29,23 @@ LOCAL = {"logs/search_level/s/level1.log": "x", "logs/search_level/s/level2.log"
          "logs/train_final/f.log": "x", "logs/tabulate_search/t.log": "x"}  # fmt: skip
 
 
-def test_jobs_of_one_group_job_may_share_their_slurm_id(tmp_path, capsys):
+def compare(tmp_path, level1: int, level2: int, final: int) -> int:
+    """compare_slurm_run on a SLURM run whose three jobs had these SLURM ids."""
     slurm = run_dir(tmp_path, "slurm", {
-        "logs/search_level/s/level1.log": "SLURM_JOB_ID=7",
-        "logs/search_level/s/level2.log": "SLURM_JOB_ID=7",
-        "logs/train_final/f.log": "SLURM_JOB_ID=8", "logs/tabulate_search/t.log": "x",
+        "logs/search_level/s/level1.log": f"SLURM_JOB_ID={level1}",
+        "logs/search_level/s/level2.log": f"SLURM_JOB_ID={level2}",
+        "logs/train_final/f.log": f"SLURM_JOB_ID={final}", "logs/tabulate_search/t.log": "x",
     })  # fmt: skip
-    local = run_dir(tmp_path, "local", LOCAL)
-    assert compare_slurm_run.main(str(slurm), str(local), "t.md") == 0
+    return compare_slurm_run.main(str(slurm), str(run_dir(tmp_path, "local", LOCAL)), "t.md")
+
+
+def test_jobs_of_one_group_job_may_share_their_slurm_id(tmp_path, capsys):
+    assert compare(tmp_path, level1=7, level2=7, final=8) == 0
     assert "3 jobs ran in 2 SLURM jobs" in capsys.readouterr().err
 
 
 def test_ungrouped_jobs_sharing_a_slurm_id_fail(tmp_path):
-    slurm = run_dir(tmp_path, "slurm", {
-        "logs/search_level/s/level1.log": "SLURM_JOB_ID=7",
-        "logs/search_level/s/level2.log": "SLURM_JOB_ID=8",
-        "logs/train_final/f.log": "SLURM_JOB_ID=8", "logs/tabulate_search/t.log": "x",
-    })  # fmt: skip
-    local = run_dir(tmp_path, "local", LOCAL)
-    assert compare_slurm_run.main(str(slurm), str(local), "t.md") == 1
+    assert compare(tmp_path, level1=7, level2=8, final=8) == 1
 
 
 def test_the_profile_groups_the_search_levels_and_the_dmf_chains():
