@@ -100,6 +100,19 @@ def test_mixed_depth_net_trains_each_candidate_as_its_own_depth_net_does(data):
             assert torch.allclose(wm, wd, atol=1e-5) and torch.allclose(bm, bd, atol=1e-5)
 
 
+def test_a_candidate_of_a_mixed_depth_net_stands_alone_with_its_own_depth(data):
+    from mfas_core.models.mfas_net import MFASNet
+
+    model = BatchedFusion(MIXED, data.sizes, 16, 10, TRAIN["nonlinearities"])
+    model.init_candidates([torch.Generator().manual_seed(i) for i in range(4)], None)
+    xs = [data.x[0]["val"][:, :20], data.x[1]["val"][:, :20]]
+    with torch.no_grad():
+        out = model(xs)
+        for k in range(len(MIXED)):
+            net = MFASNet.from_batched(model, k).eval()
+            torch.testing.assert_close(net(*(x.transpose(0, 1) for x in xs)), out[k])
+
+
 def test_mixed_depth_forward_reads_each_candidates_own_last_layer(data):
     model = BatchedFusion(MIXED, data.sizes, 16, 10, TRAIN["nonlinearities"])
     model.init_candidates([torch.Generator().manual_seed(i) for i in range(4)], None)

@@ -147,7 +147,7 @@ class MFASNet(nn.Module):
             batched.nonlinearities, dropout, getattr(batched, "fusion_ops", ("concat",)),
             getattr(batched, "rank", 4),
         )  # fmt: skip
-        layers = [batched.get_layer(k, li) for li in range(batched.n_layers)]
+        layers = [batched.get_layer(k, li) for li in range(len(batched.archs[k]))]
         return net.load_candidate(
             layers, batched.wo[k].detach().cpu(), batched.bo[k].detach().cpu()
         )
