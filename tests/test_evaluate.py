@@ -290,3 +290,13 @@ def test_dataset_with_other_modalities_than_the_checkpoint_is_rejected(encdec, t
             **EVAL,
         )  # fmt: skip
     assert not (tmp_path / "s.json").exists()
+
+
+def test_multi_hot_items_are_relevant_when_they_share_a_label_with_the_query():
+    items = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.float32)
+    queries = np.array([[1, 0]], dtype=np.float32)
+    assert chance_map(queries, items) == pytest.approx(2 / 3)
+    # cosine ranks item 1 (no shared label) first, then 2 and 0: AP = (1/2 + 2/3) / 2
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [0.2, 0.9]], dtype=np.float32)
+    got = mean_average_precision(np.array([[0.0, 1.0]]), queries, vectors, items)
+    assert got == pytest.approx((1 / 2 + 2 / 3) / 2)

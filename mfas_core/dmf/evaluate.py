@@ -112,11 +112,12 @@ def svm_label_map(
     return float(np.mean(aps)) if aps else float("nan")
 
 
-def _relevant(item_labels: np.ndarray, query_label: np.ndarray) -> np.ndarray:
-    """Items relevant to a query: the same class, or (multi-hot labels) a shared label."""
+def _relevant(query_labels: np.ndarray, item_labels: np.ndarray) -> np.ndarray:
+    """[queries, items] bool: an item is relevant to a query when it has the same class, or
+    (multi-hot labels) at least one label in common."""
     if item_labels.ndim == 2:
-        return (item_labels @ query_label) > 0
-    return item_labels == query_label
+        return (query_labels @ item_labels.T) > 0
+    return query_labels[:, None] == item_labels[None, :]
 
 
 def mean_average_precision(
@@ -129,10 +130,7 @@ def mean_average_precision(
         return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
 
     sims = unit(queries) @ unit(items).T
-    if item_labels.ndim == 2:
-        relevant = (query_labels @ item_labels.T) > 0
-    else:
-        relevant = query_labels[:, None] == item_labels[None, :]
+    relevant = _relevant(query_labels, item_labels)
     aps = average_precisions(relevant, sims)
     aps = aps[relevant.any(1)]
     return float(np.mean(aps)) if len(aps) else float("nan")
@@ -169,7 +167,7 @@ def _forward_fill(a: np.ndarray) -> np.ndarray:
 def chance_map(query_labels: np.ndarray, item_labels: np.ndarray) -> float:
     """Expected mAP of a random ranking: about the share of relevant items, per query."""
     if item_labels.ndim == 2:
-        return float(np.mean([np.mean(_relevant(item_labels, q)) for q in query_labels]))
+        return float(np.mean(_relevant(query_labels, item_labels).mean(1)))
     share = {k: np.mean(item_labels == k) for k in np.unique(query_labels)}
     return float(np.mean([share[k] for k in query_labels]))
 
