@@ -16,10 +16,10 @@ A layer's weights in one canonical form (the weight bank, MFASNet.load_candidate
 row block per input in order, a [J, F], c [E]) with E = W for lowrank, 0 otherwise.
 
 `OpsFusion` holds K candidates of one depth, any operators, as stacked tensors (zero-padded
-taps, torch.bmm; per layer one stack per operator used there, outputs picked per candidate
-by mask), trained with autograd; candidates whose layers are all concat train on the
-hand-written BatchedFusion/FastStep path instead (the trainer groups them). Padded rows and
-unused operators see zero gradient, so each candidate computes what it computes alone.
+taps, torch.bmm; per layer one stack per operator used there, holding only the candidates
+that use it), trained with autograd; candidates whose layers are all concat train on the
+hand-written BatchedFusion/FastStep path instead (the trainer groups them). Padded rows see
+zero gradient, so each candidate computes what it computes alone.
 """
 
 from __future__ import annotations
@@ -97,10 +97,10 @@ class OpsFusion(nn.Module):
 
     forward: one tensor per modality, x_i [M_i, B, D_i] (taps zero-padded to the widest) ->
     logits [K, B, C], as BatchedFusion. Layer l holds, for every operator some candidate uses
-    there, that operator's parameters for all K (input j: A [K, D_j, F] and, not concat,
-    a [K, 1, F]; c [K, 1, E]); each candidate's output is taken from its own operator by mask,
-    so the parameters of the operators a candidate does not use get zero gradient and stay
-    zero. Head wo [K, W, C], bo [K, 1, C].
+    there, that operator's parameters for the K_o candidates using it, in candidate order
+    (input j: A [K_o, D_j, F] and, not concat, a [K_o, 1, F]; c [K_o, 1, E]); each operator
+    computes only its own candidates, and the layer's outputs are put back in candidate order.
+    `row(k, l)` is candidate k's index in its operator's stack. Head wo [K, W, C], bo [K, 1, C].
     """
 
     def __init__(
@@ -134,33 +134,61 @@ class OpsFusion(nn.Module):
         self.weights, self.in_bias = nn.ParameterList(), nn.ParameterList()
         # _slots[l][op]: per input (weight index, input-bias index or None), extra index
         self._slots: list[dict[str, tuple[list[tuple[int, int | None]], int]]] = []
+        # _members[l][op]: the candidates using op at layer l, in order; _rows[l][k]: k's row
+        self._members: list[dict[str, list[int]]] = []
+        self._rows: list[list[int]] = []
         extras = []
-        self._op_masks: list[dict[str, torch.Tensor]] = []
         for li, used in enumerate(self.ops):
             n_in = n_mod + (li > 0)
-            per_op = {}
+            per_op, members = {}, {}
+            rows = [0] * k
             for op in used:
+                members[op] = [c for c in range(k) if self.cand_ops[li][c] == op]
+                for r, c in enumerate(members[op]):
+                    rows[c] = r
+                k_op = len(members[op])
                 f = op_columns(op, width, n_in, self.rank)
                 slots = []
                 for j in range(n_in):
                     d = max(self.sizes[j]) if j < n_mod else width
-                    self.weights.append(nn.Parameter(torch.zeros(k, d, f)))
+                    self.weights.append(nn.Parameter(torch.zeros(k_op, d, f)))
                     bias_slot = None
                     if op != "concat":
-                        self.in_bias.append(nn.Parameter(torch.zeros(k, 1, f)))
+                        self.in_bias.append(nn.Parameter(torch.zeros(k_op, 1, f)))
                         bias_slot = len(self.in_bias) - 1
                     slots.append((len(self.weights) - 1, bias_slot))
-                extras.append(nn.Parameter(torch.zeros(k, 1, op_extra(op, width))))
+                extras.append(nn.Parameter(torch.zeros(k_op, 1, op_extra(op, width))))
                 per_op[op] = (slots, len(extras) - 1)
             self._slots.append(per_op)
-            self._op_masks.append({op: torch.tensor([c == op for c in self.cand_ops[li]])
-                                   .view(k, 1, 1) for op in used[1:]})  # fmt: skip
+            self._members.append(members)
+            self._rows.append(rows)
         self.extra = nn.ParameterList(extras)
         self.wo = nn.Parameter(torch.zeros(k, width, n_out))
         self.bo = nn.Parameter(torch.zeros(k, 1, n_out))
-        taps = torch.tensor([[[a[li][i] - 1 for a in self.archs] for li in range(self.n_layers)]
-                             for i in range(n_mod)])  # fmt: skip
-        self.register_buffer("taps", taps, persistent=False)  # [N, L, K]
+        # buffers (they follow .to(device)): per layer and operator, each modality's tap of
+        # each member candidate [N, K_o], the members [K_o] (None when all K use the operator),
+        # and per layer with several operators the order that puts their outputs back [K]
+        self._index_names: list[dict[str, tuple[str, str | None]]] = []
+        self._order_names: list[str | None] = []
+        for li, used in enumerate(self.ops):
+            names = {}
+            for op in used:
+                mem = self._members[li][op]
+                taps = torch.tensor([[self.archs[c][li][i] - 1 for c in mem]
+                                     for i in range(n_mod)])  # fmt: skip
+                self.register_buffer(f"_taps{li}_{op}", taps, persistent=False)
+                sub = None
+                if len(mem) < k:
+                    sub = f"_members{li}_{op}"
+                    self.register_buffer(sub, torch.tensor(mem), persistent=False)
+                names[op] = (f"_taps{li}_{op}", sub)
+            self._index_names.append(names)
+            order = None
+            if len(used) > 1:
+                stacked = torch.tensor([c for op in used for c in self._members[li][op]])
+                order = f"_order{li}"
+                self.register_buffer(order, torch.argsort(stacked), persistent=False)
+            self._order_names.append(order)
         self._acts: list[list[tuple[str, torch.Tensor | None]]] = []
         for li in range(self.n_layers):
             used = [a[li][n_mod] - 1 for a in self.archs]
@@ -187,31 +215,37 @@ class OpsFusion(nn.Module):
         operator at `layer`."""
         return self._slots[layer][self.cand_ops[layer][k]]
 
+    def row(self, k: int, layer: int) -> int:
+        """Candidate k's index in the parameter stacks of its operator at `layer`."""
+        return self._rows[layer][k]
+
     def get_layer(self, k: int, layer: int) -> tuple[torch.Tensor, ...]:
         """Layer `layer` of candidate k in the canonical form (module docstring)."""
         dims = self.dims(k, layer)
         slots, e = self.slots(k, layer)
-        a = torch.cat([self.weights[w][k, :d] for (w, _), d in
+        r = self.row(k, layer)
+        a = torch.cat([self.weights[w][r, :d] for (w, _), d in
                        zip(slots, dims, strict=True)]).detach().cpu()  # fmt: skip
-        c = self.extra[e][k, 0].detach().cpu()
+        c = self.extra[e][r, 0].detach().cpu()
         if self.cand_ops[layer][k] == "concat":
             return a, c
-        bias = torch.stack([self.in_bias[b][k, 0] for _, b in slots])
+        bias = torch.stack([self.in_bias[b][r, 0] for _, b in slots])
         return a, bias.detach().cpu(), c
 
     @torch.no_grad()
     def set_layer(self, k: int, layer: int, *tensors: torch.Tensor) -> None:
         dims = self.dims(k, layer)
         slots, e = self.slots(k, layer)
+        r = self.row(k, layer)
         a, c = tensors[0], tensors[-1]
         start = 0
         for j, ((w, b), d) in enumerate(zip(slots, dims, strict=True)):
-            self.weights[w][k].zero_()
-            self.weights[w][k, :d] = a[start : start + d].to(self.wo)
+            self.weights[w][r].zero_()
+            self.weights[w][r, :d] = a[start : start + d].to(self.wo)
             start += d
             if b is not None:
-                self.in_bias[b][k, 0] = tensors[1][j].to(self.wo)
-        self.extra[e][k, 0] = c.to(self.wo)
+                self.in_bias[b][r, 0] = tensors[1][j].to(self.wo)
+        self.extra[e][r, 0] = c.to(self.wo)
 
     def init_candidates(self, generators: list[torch.Generator], bank: WeightBank | None) -> None:
         """Per-candidate init from its own generator: concat as BatchedFusion (U(±1/sqrt(fan_in))
@@ -258,22 +292,23 @@ class OpsFusion(nn.Module):
         multipliers (dropout masks already scaled)."""
         h = None
         for layer, used in enumerate(self.ops):
-            inputs = [x.index_select(0, self.taps[i, layer]) for i, x in enumerate(xs)]
-            if h is not None:
-                inputs.append(h)
-            z = None
+            zs = []
             for op in used:
+                taps_name, members_name = self._index_names[layer][op]
+                taps = getattr(self, taps_name)
+                inputs = [x.index_select(0, taps[i]) for i, x in enumerate(xs)]
+                if h is not None:
+                    inputs.append(
+                        h if members_name is None else h.index_select(0, getattr(self, members_name))
+                    )
                 slots, e = self._slots[layer][op]
                 ys = []
                 for u, (w, b) in zip(inputs, slots, strict=True):
                     ys.append(torch.bmm(u, self.weights[w]) if b is None
                               else torch.baddbmm(self.in_bias[b], u, self.weights[w]))  # fmt: skip
-                z_op = combine(op, ys, self.extra[e], self.width, self.rank)
-                z = (
-                    z_op
-                    if z is None
-                    else torch.where(self._op_masks[layer][op].to(z_op.device), z_op, z)
-                )
+                zs.append(combine(op, ys, self.extra[e], self.width, self.rank))
+            order = self._order_names[layer]
+            z = zs[0] if order is None else torch.cat(zs).index_select(0, getattr(self, order))
             h = self._activate(layer, z)
             if drop is not None:
                 h = h * drop[layer]
