@@ -299,7 +299,9 @@ class OpsFusion(nn.Module):
                 inputs = [x.index_select(0, taps[i]) for i, x in enumerate(xs)]
                 if h is not None:
                     inputs.append(
-                        h if members_name is None else h.index_select(0, getattr(self, members_name))
+                        h
+                        if members_name is None
+                        else h.index_select(0, getattr(self, members_name))
                     )
                 slots, e = self._slots[layer][op]
                 ys = []
