@@ -11,7 +11,7 @@ from mfas_core.final.settings import baseline_params, table_setup as final_table
 from mfas_core.final.settings import train_params as final_train_params
 from mfas_core.final.settings import RobustnessSettings, robustness_params
 from mfas_core.report.arch_plot import ARCH_SVG, TOP1_SVG
-from mfas_core.search.settings import level_params, random_params
+from mfas_core.search.settings import level_params, random_params, space_pairs
 from mfas_core.search.settings import table_setup as search_table_setup
 from mfas_core.unimodal.backbones import training_params
 
@@ -27,6 +27,8 @@ DMF_DATASETS = [d for g in DMF["datasets"] for d in instances_of(g, DATASETS)]
 FEATURE_DATASETS = SEARCH_DATASETS
 FINAL_DATASETS = final_plan.final_datasets(FINAL["datasets"], SEARCH_DATASETS, DATASETS)
 check_finetune(config, FINAL_DATASETS, DATASETS)
+# [paper, extended] dataset pairs searched in two spaces (config/search_ops.yaml)
+SPACE_PAIRS = space_pairs(DATASETS, SEARCH_DATASETS, SEARCH_CFG["fusion_ops"])
 # Modalities whose features the dataset file already holds (type: precomputed): rule
 # copy_features writes their cache, with no train_backbone or extract_features job. The
 # constraint on {modality} names exactly these (dataset, modality) pairs (a fixed-width
@@ -227,13 +229,17 @@ def final_mfas_metrics(wildcards):
     return final_mfas_files(wildcards.dataset)
 
 
-def final_baseline_metrics(wildcards):
+def final_baseline_files(dataset):
     return expand(
         FINAL_BASELINE,
-        dataset=wildcards.dataset,
-        method=final_methods(wildcards.dataset),
+        dataset=dataset,
+        method=final_methods(dataset),
         seed=FINAL["seeds"],
     )
+
+
+def final_baseline_metrics(wildcards):
+    return final_baseline_files(wildcards.dataset)
 
 
 def final_model_files(wildcards):
@@ -277,6 +283,17 @@ def finetune_inputs(kind):
         ]
 
     return inputs
+
+
+def search_table_baselines(wildcards):
+    """Final baseline runs of each extended dataset of a space pair (search.md's rows
+    against the best baseline), when final training is configured for it."""
+    return [
+        p
+        for _, x in SPACE_PAIRS
+        if x in FINAL_DATASETS
+        for p in final_baseline_files(x)
+    ]
 
 
 def search_table_finals(wildcards):

@@ -79,6 +79,7 @@ rule tabulate_search:
             else []
         ),
         final=search_table_finals,
+        baselines=search_table_baselines,
     output:
         table=report(
             "results/tables/search.md",
@@ -92,6 +93,7 @@ rule tabulate_search:
     params:
         top_k=SEARCH_CFG["top_k"],
         setup=search_table_settings(),
+        space_pairs=SPACE_PAIRS,
     script:
         "../workflow_scripts/tabulate_search.py"
 

@@ -10,5 +10,6 @@ with rule_log(snakemake):
         list(snakemake.input.random),
         snakemake.output.table,
         final_metrics=list(snakemake.input.final),
+        baseline_metrics=list(snakemake.input.baselines),
         **snakemake.params,
     )

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mfas_core.atomic import write_text
+from mfas_core.atomic import read_metrics, write_text
 from mfas_core.report.arch_plot import ARCH_SVG
 from mfas_core.report.final_tables import top_k_test_scores
 from mfas_core.report.markdown import md_header, md_row
 from mfas_core.report.paper import PAPER_SEARCH_TABLE1, PAPER_UNIMODAL
+from mfas_core.report.spaces import spaces_section
 
 _PATH = re.compile(r"search/(?P<dataset>[^/]+)/seed(?P<seed>\d+)/")
 
@@ -114,6 +115,8 @@ def search_table(
     top_k: int,
     setup: dict,
     final_metrics: list[str] | None = None,
+    space_pairs: list[list[str]] | None = None,
+    baseline_metrics: list[str] | None = None,
 ) -> str:
     """Write results/tables/search.md: per dataset, MFAS vs random search over seeds.
 
@@ -124,6 +127,9 @@ def search_table(
     random_tsvs may be empty (random_search: false) - then only MFAS is shown.
     final_metrics: the final-training metrics.json files of the top architectures (rule
     final_train); when given, a last section shows their scores after final training.
+    space_pairs: [paper dataset, extended dataset] pairs (search.settings.space_pairs); each
+    gets the comparisons of mfas_core.report.spaces, with baseline_metrics (the extended
+    datasets' final baseline metrics.json files) for the rows against the baselines.
     """
     trained: dict[tuple[str, int], int] = {}
     level_one: dict[str, int] = {}
@@ -254,6 +260,15 @@ def search_table(
         "processes. Both methods train with the same epochs and settings.",
         "",
     ]
+    if space_pairs:
+        top1 = None
+        if final_metrics:
+            scores = top_k_test_scores(final_metrics)
+            top1 = scores[scores["top1"]]
+        lines += spaces_section(
+            [list(p) for p in space_pairs], frame, rand_label, top1,
+            read_metrics(baseline_metrics or []),
+        )  # fmt: skip
     lines += found_section(found, top_k)
     if final_metrics:
         lines += final_section(final_metrics, top_k, found)

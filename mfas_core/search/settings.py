@@ -153,3 +153,20 @@ TABLE_SETUP_KEYS = (
 def table_setup(search: dict) -> dict:
     """The setup the search table states (`unfold` = search.extend, as the table reads it)."""
     return {**pick(search, TABLE_SETUP_KEYS, "search"), "unfold": search["extend"]}
+
+
+def space_pairs(datasets: dict[str, dict], names: list[str], fusion_ops: list[str]) -> list:
+    """[paper, extended] pairs among the searched dataset instances `names`: two entries
+    alike in everything but `search_fusion_ops`, the first searching the paper's space
+    (concat only) and the second more operators (config/search_ops.yaml); fusion_ops is
+    search.fusion_ops, which an entry without its own uses. Plain lists, for params:."""
+
+    def ops(name: str) -> list[str]:
+        return list(datasets[name].get("search_fusion_ops", fusion_ops))
+
+    def rest(name: str) -> dict:
+        return {k: v for k, v in datasets[name].items()
+                if k not in ("name", "search_fusion_ops")}  # fmt: skip
+
+    paper = [n for n in names if ops(n) == ["concat"]]
+    return [[p, x] for x in names if len(ops(x)) > 1 for p in paper if rest(p) == rest(x)]
