@@ -259,6 +259,7 @@ if __name__ == "__main__":
     ap.add_argument("--date", help="the run's date (default: today)")
     ap.add_argument("--timing", action="append", default=[], help="a measured line for the header")
     ap.add_argument("--profile", help="a benchmarks/critical_path.py report to append")
+    ap.add_argument("--repo", default=str(ROOT), help="the checkout that ran (its commit)")
     args = ap.parse_args()
-    main(args.tables, args.out, args.command, ROOT, args.date, args.timing, args.profile)
+    main(args.tables, args.out, args.command, args.repo, args.date, args.timing, args.profile)
     sys.exit(0)
