@@ -146,3 +146,23 @@ def test_search_ops_preset_searches_each_dataset_in_the_paper_and_the_extended_s
     for name in ("avmnist_ops", "mfeat_ops"):
         assert inst[name]["search_fusion_ops"] == ["concat", "product", "gated", "lowrank"]
         assert inst[name]["kind"] == inst[name.removesuffix("_ops")]["kind"]
+
+
+def test_search_ops_preset_pairs_each_dataset_with_its_extended_space():
+    from mfas_core.search.settings import space_pairs
+
+    cfg = load("search_ops.yaml")
+    inst = dataset_instances(cfg)
+    pairs = space_pairs(inst, cfg["search"]["datasets"], cfg["search"]["fusion_ops"])
+    assert pairs == [["avmnist", "avmnist_ops"], ["mfeat", "mfeat_ops"]]
+
+
+def test_the_three_seed_overlay_changes_only_the_search_seeds():
+    from snakemake.utils import update_config
+
+    cfg = yaml.safe_load((REPO / "config" / "search_ops.yaml").read_text())
+    merged = copy.deepcopy(cfg)
+    update_config(merged, yaml.safe_load((REPO / "config" / "search_ops_seeds3.yaml").read_text()))
+    cfg["search"]["seeds"] = [0, 1, 2]
+    assert merged == cfg
+    validate(merged, SCHEMA)

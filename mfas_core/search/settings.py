@@ -166,7 +166,7 @@ def space_pairs(datasets: dict[str, dict], names: list[str], fusion_ops: list[st
 
     def rest(name: str) -> dict:
         return {k: v for k, v in datasets[name].items()
-                if k not in ("name", "search_fusion_ops")}  # fmt: skip
+                if k not in ("name", "group", "search_fusion_ops")}  # fmt: skip
 
     paper = [n for n in names if ops(n) == ["concat"]]
     return [[p, x] for x in names if len(ops(x)) > 1 for p in paper if rest(p) == rest(x)]
