@@ -148,10 +148,16 @@ def test_search_ops_preset_searches_each_dataset_in_the_paper_and_the_extended_s
         assert inst[name]["kind"] == inst[name.removesuffix("_ops")]["kind"]
 
 
-def test_search_ops_preset_pairs_each_dataset_with_its_extended_space():
+def test_search_ops_preset_merged_over_the_default_pairs_each_dataset_with_its_extended_space():
+    """As the workflow reads it: search_ops.yaml merged over config/config.yaml (whose
+    AV-MNIST audio backbone pools its input; the pair must not differ in that)."""
+    from snakemake.utils import update_config
+
     from mfas_core.search.settings import space_pairs
 
-    cfg = load("search_ops.yaml")
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    update_config(cfg, yaml.safe_load((REPO / "config" / "search_ops.yaml").read_text()))
+    validate(cfg, SCHEMA)
     inst = dataset_instances(cfg)
     pairs = space_pairs(inst, cfg["search"]["datasets"], cfg["search"]["fusion_ops"])
     assert pairs == [["avmnist", "avmnist_ops"], ["mfeat", "mfeat_ops"]]
@@ -166,3 +172,17 @@ def test_the_three_seed_overlay_changes_only_the_search_seeds():
     cfg["search"]["seeds"] = [0, 1, 2]
     assert merged == cfg
     validate(merged, SCHEMA)
+
+
+def test_a_conv_size_written_out_at_its_default_still_pairs_the_two_spaces():
+    from mfas_core.search.settings import space_pairs
+
+    conv = {"type": "conv", "blocks": 5, "channels": 3}
+    inst = {
+        "a": {"name": "a", "group": "a", "kind": "k", "backbones": {"x": {**conv, "input_pool": 1}}},
+        "b": {"name": "b", "group": "b", "kind": "k", "backbones": {"x": conv},
+              "search_fusion_ops": ["concat", "gated"]},
+    }  # fmt: skip
+    assert space_pairs(inst, ["a", "b"], ["concat"]) == [["a", "b"]]
+    inst["a"]["backbones"]["x"]["input_pool"] = 2
+    assert space_pairs(inst, ["a", "b"], ["concat"]) == []

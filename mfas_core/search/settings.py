@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from mfas_core.config import ConfigError
 from mfas_core.search.space import check_fusion_ops
 from mfas_core.settings import build, field_names, pick
+from mfas_core.unimodal.backbones import effective_spec
 
 EXTENDS = ("sampled", "topk")
 RANDOM_PROTOCOLS = ("paper", "depth_matched")
@@ -165,8 +166,11 @@ def space_pairs(datasets: dict[str, dict], names: list[str], fusion_ops: list[st
         return list(datasets[name].get("search_fusion_ops", fusion_ops))
 
     def rest(name: str) -> dict:
-        return {k: v for k, v in datasets[name].items()
-                if k not in ("name", "group", "search_fusion_ops")}  # fmt: skip
+        entry = {k: v for k, v in datasets[name].items()
+                 if k not in ("name", "group", "search_fusion_ops")}  # fmt: skip
+        if "backbones" in entry:  # a size left out and the same size written out build one net
+            entry["backbones"] = {m: effective_spec(s) for m, s in entry["backbones"].items()}
+        return entry
 
     paper = [n for n in names if ops(n) == ["concat"]]
     return [[p, x] for x in names if len(ops(x)) > 1 for p in paper if rest(p) == rest(x)]

@@ -115,6 +115,15 @@ class MLPBackbone(nn.Module):
         return self.head(self.taps(x)[-1])
 
 
+CONV_DEFAULTS = {"blocks": 3, "channels": 3, "input_pool": 1}
+
+
+def effective_spec(spec: dict) -> dict:
+    """The backbone spec as build_backbone reads it: a conv spec with the sizes it leaves out
+    filled in, so two specs that build the same net compare equal."""
+    return {**CONV_DEFAULTS, **spec} if spec["type"] == "conv" else dict(spec)
+
+
 def build_backbone(
     spec: dict,
     input_shape: tuple[int, ...],
@@ -130,12 +139,13 @@ def build_backbone(
     if spec["type"] == "conv":
         if len(input_shape) not in (2, 3):
             raise ValueError(f"conv backbone needs a 2-D (or C×H×W) input, got shape {input_shape}")
+        conv = effective_spec(spec)
         return ConvBackbone(
             input_shape,
             n_classes,
-            spec.get("blocks", 3),
-            spec.get("channels", 3),
-            input_pool=spec.get("input_pool", 1),
+            conv["blocks"],
+            conv["channels"],
+            input_pool=conv["input_pool"],
         )
     if spec["type"] == "mlp":
         return MLPBackbone(input_shape, n_classes, spec.get("hidden"))
