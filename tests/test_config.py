@@ -36,6 +36,27 @@ def test_validation_fills_search_defaults_from_the_reference_code():
     assert (s["t_max"], s["t_min"], s["sigma"]) == (10.0, 0.2, 4.0)
 
 
+def test_reordering_keys_in_a_dataset_entry_leaves_its_params_text_unchanged():
+    # Snakemake compares params by their text: a reordered entry must not re-run its jobs.
+    a = {"kind": "avmnist", "snr_db": 0.0, "backbones": {"audio": {"type": "conv", "blocks": 5}}}
+    b = {"backbones": {"audio": {"blocks": 5, "type": "conv"}}, "snr_db": 0.0, "kind": "avmnist"}
+    spec_a = dataset_instances(load_with({"x": a}))["x"]
+    spec_b = dataset_instances(load_with({"x": b}))["x"]
+    assert repr(spec_a) == repr(spec_b)
+
+
+def test_modality_order_of_the_backbones_follows_the_dataset_not_the_alphabet():
+    cfg = load_with({"m": {"kind": "mfeat", "views": ["pix", "fou"]}})
+    assert list(dataset_instances(cfg)["m"]["backbones"]) == ["pix", "fou"]
+
+
+def load_with(datasets: dict) -> dict:
+    cfg = load("config.yaml")
+    cfg["datasets"] = datasets
+    validate(cfg, SCHEMA)
+    return cfg
+
+
 def test_mnist_halves_entry_expands_to_one_dataset_per_damage_level():
     cfg = load("config.yaml")
     inst = dataset_instances(cfg)

@@ -184,7 +184,12 @@ def render(
         out += [f"## {title or stem}", "", f"*{sentence}* (`results/tables/{stem}.md`)", ""]
         out += [body, ""]
     if pictures:
-        out += ["## Pictures", "", "*Copied from the run's `results/plots/` to `docs/img/`.*", ""]
+        out += [
+            "## Pictures",
+            "",
+            "*Copied from the run's `results/plots/` to `img/` beside this page.*",
+            "",
+        ]
         for name, caption in pictures:
             out += [f"![{caption}](img/{name})", "", f"*{caption}*", ""]
     if profile:

@@ -27,6 +27,17 @@ def _hdf5_modalities(path: str) -> list[str]:
         return ["a", "b"]  # the loader reports what is wrong with the file, naming it
 
 
+def _sorted_keys(obj):
+    """obj with every mapping's keys in sorted order (lists keep theirs), so that `params:`
+    built from it do not depend on the order keys were written in the YAML: Snakemake
+    compares params by their text, and a reordered entry would re-run its jobs."""
+    if isinstance(obj, dict):
+        return {k: _sorted_keys(obj[k]) for k in sorted(obj)}
+    if isinstance(obj, list):
+        return [_sorted_keys(v) for v in obj]
+    return obj
+
+
 def dataset_instances(config: dict, schema: dict | None = None) -> dict[str, dict]:
     """Every dataset file the workflow builds: instance name -> complete spec.
 
@@ -59,7 +70,11 @@ def dataset_instances(config: dict, schema: dict | None = None) -> dict[str, dic
             )
         backbones = copy.deepcopy(kind.backbones)
         backbones.update(spec.get("backbones", {}))
-        spec["backbones"] = {m: backbones.get(m, dict(DEFAULT_MLP)) for m in spec["modalities"]}
+        # Modality order is meaningful (it is spec["modalities"]); within a backbone it is not.
+        spec["backbones"] = {
+            m: _sorted_keys(backbones.get(m, dict(DEFAULT_MLP))) for m in spec["modalities"]
+        }
+        spec = {k: spec[k] if k == "backbones" else _sorted_keys(spec[k]) for k in sorted(spec)}
         if kind.damage_levels:
             for level in spec.pop("damage_levels"):
                 inst = f"{name}_{damage_suffix(level)}"
