@@ -17,3 +17,17 @@ def dmf_settings(variant: str, device: str = "cpu", **dmf) -> dict:
 def eval_settings(device: str = "cpu", **dmf) -> dict:
     """rules evaluate_dmf / evaluate_dmf_baselines' `settings`, with `dmf:` overrides."""
     return eval_params(schema_defaults("dmf") | dmf, device)
+
+
+def workflow_config(workdir, *files: str) -> dict:
+    """The config a run with `--configfile <files>` sees: the Snakefile's own
+    config/config.yaml with each file merged over it, as Snakemake merges them."""
+    from pathlib import Path
+
+    import yaml
+    from snakemake.utils import update_config
+
+    cfg = yaml.safe_load((Path(workdir) / "config" / "config.yaml").read_text())
+    for name in files:
+        update_config(cfg, yaml.safe_load((Path(workdir) / "config" / name).read_text()))
+    return cfg
